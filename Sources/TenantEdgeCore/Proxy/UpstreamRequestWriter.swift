@@ -1,0 +1,82 @@
+/// Builds the request head the backend receives from the head the client sent.
+///
+/// The client's bytes are copied through by byte range (no decoding into Strings, which
+/// dominated the cost of the SwiftNIO prototype, DESIGN.md section 2); what must not
+/// reach the backend is cut out by range, and the caller appends the headers the proxy
+/// vouches for. What is cut (DESIGN.md section 6):
+/// - anything a client could use to impersonate the proxy's statement about the tenant:
+///   `X-Tenant-Context` always, `X-Store-Id` and `X-Store-Slug` on store hosts (the
+///   platform's own pass-through hosts may use those two for their own purposes), in
+///   every case and with `_` for `-` (some frameworks fold both to one name);
+/// - `X-Forwarded-*`, `Forwarded` and `X-Request-Id`, which the proxy sets itself;
+/// - hop-by-hop fields (RFC 9110 section 7.6.1) and every field the client's `Connection`
+///   names, so that a client can never make the proxy drop a header it adds.
+public enum UpstreamRequestWriter {
+    /// Whether a field of this kind is removed before forwarding.
+    public static func strips(_ name: HeaderName, storeHost: Bool, upgrade: Bool) -> Bool {
+        switch name {
+        case .xTenantContext, .xForwardedFor, .xForwardedProto, .xForwardedHost, .xForwardedPort,
+             .xRequestId, .forwarded, .connection, .keepAlive, .proxyConnection, .te, .trailer,
+             .proxyAuthorization, .proxyAuthenticate:
+            return true
+        case .xStoreId, .xStoreSlug:
+            return storeHost
+        case .upgrade:
+            return !upgrade
+        case .host:
+            return false
+        default:
+            return false
+        }
+    }
+
+    /// Writes the request line (origin-form target, HTTP/1.1) and the client's header
+    /// lines that survive, into `out` (emptied first, capacity kept). The caller then
+    /// appends its own header lines and calls `finish`.
+    public static func begin(
+        into out: inout [UInt8], head: HTTPRequestHead, fields: [HeaderField],
+        buffer: UnsafeRawBufferPointer, storeHost: Bool, parser: borrowing HTTPRequestParser
+    ) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[head.methodRange]))
+        out.append(0x20)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[head.originFormRange]))
+        out.append(contentsOf: httpVersionLine)
+        let hasConnectionField = fields.contains { $0.name == .connection }
+        for index in fields.indices {
+            let field = fields[index]
+            if strips(field.name, storeHost: storeHost, upgrade: head.upgrade) { continue }
+            // In absolute-form the target's authority is the host (RFC 9112 section 3.2.2):
+            // the Host line is rewritten to match it below.
+            if field.name == .host && head.isAbsoluteForm { continue }
+            if hasConnectionField && field.name == .other && parser.isNominatedByConnection(index, in: buffer) { continue }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[Int(field.lineStart)..<Int(field.lineEnd)]))
+        }
+        if head.isAbsoluteForm, let authority = head.authorityRange {
+            out.append(contentsOf: hostPrefix)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[authority]))
+            out.append(contentsOf: crlf)
+        }
+        if head.upgrade {
+            out.append(contentsOf: connectionUpgrade)
+        }
+    }
+
+    /// Appends one header line `name: value`.
+    public static func appendHeader(_ name: [UInt8], _ value: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        out.append(contentsOf: name)
+        out.append(contentsOf: value)
+        out.append(contentsOf: crlf)
+    }
+
+    public static func finish(into out: inout [UInt8]) {
+        out.append(contentsOf: crlf)
+    }
+
+    static let httpVersionLine: [UInt8] = Array(" HTTP/1.1\r\n".utf8)
+    static let hostPrefix: [UInt8] = Array("Host: ".utf8)
+    static let connectionUpgrade: [UInt8] = Array("Connection: upgrade\r\n".utf8)
+    static let crlf: [UInt8] = [0x0D, 0x0A]
+    public static let forwardedHostName: [UInt8] = Array("X-Forwarded-Host: ".utf8)
+    public static let requestIdName: [UInt8] = Array("X-Request-Id: ".utf8)
+}

@@ -1,0 +1,122 @@
+import CLinux
+import Glibc
+
+/// Thin wrappers over the socket system calls the data plane makes.
+///
+/// Everything here is non-blocking and returns errno-style outcomes instead of throwing,
+/// because `EAGAIN` is the normal case on an edge-triggered loop, not an error.
+enum Socket {
+    enum IOResult {
+        case bytes(Int)
+        case wouldBlock
+        case closed          // orderly EOF on read
+        case failed(Int32)   // errno
+    }
+
+    /// A listening socket of its own for one worker; `SO_REUSEPORT` lets the kernel spread
+    /// connections across the workers without a shared accept lock (DESIGN.md section 2).
+    static func listen(_ address: SocketAddress, backlog: Int32 = 4096) throws(SocketError) -> Int32 {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError(operation: "socket", errno: errno) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        if address.family == AF_INET6 {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let bound = address.withSockaddr { bind(fd, $0, $1) }
+        guard bound == 0 else {
+            let e = errno
+            close(fd)
+            throw SocketError(operation: "bind \(address)", errno: e)
+        }
+        guard Glibc.listen(fd, backlog) == 0 else {
+            let e = errno
+            close(fd)
+            throw SocketError(operation: "listen \(address)", errno: e)
+        }
+        return fd
+    }
+
+    /// Accepts one connection, already non-blocking, with Nagle off (responses are written
+    /// whole; waiting for more would only add latency).
+    static func accept(_ listener: Int32, peer: inout SocketAddress) -> Int32 {
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = withUnsafeMutablePointer(to: &peer.storage) { ptr in
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                accept4(listener, $0, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            }
+        }
+        if fd >= 0 {
+            peer.length = length
+            setNoDelay(fd)
+        }
+        return fd
+    }
+
+    /// Starts a non-blocking connect; completion is signalled by writability.
+    static func connect(_ address: SocketAddress) -> (fd: Int32, error: Int32) {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return (-1, errno) }
+        setNoDelay(fd)
+        let rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+        if rc == 0 || errno == EINPROGRESS { return (fd, 0) }
+        let e = errno
+        close(fd)
+        return (-1, e)
+    }
+
+    static func pendingError(_ fd: Int32) -> Int32 {
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+        return error
+    }
+
+    static func setNoDelay(_ fd: Int32) {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n > 0 { return .bytes(n) }
+            if n == 0 { return .closed }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+            return .failed(e)
+        }
+    }
+
+    /// Writes up to two regions with one system call (a rewritten head and the body bytes
+    /// that follow it in the peer's buffer).
+    static func write(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> IOResult {
+        var vectors = (
+            iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
+            iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)
+        )
+        let count: Int32 = second.isEmpty ? 1 : (first.isEmpty ? 1 : 2)
+        while true {
+            let n = withUnsafeMutablePointer(to: &vectors) { ptr in
+                ptr.withMemoryRebound(to: iovec.self, capacity: 2) { iov in
+                    first.isEmpty ? writev(fd, iov + 1, count) : writev(fd, iov, count)
+                }
+            }
+            if n >= 0 { return .bytes(n) }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+            return .failed(e)
+        }
+    }
+
+    static func shutdownWrite(_ fd: Int32) {
+        Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+}

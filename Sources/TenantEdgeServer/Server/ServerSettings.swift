@@ -1,0 +1,66 @@
+import TenantContext
+import TenantEdgeCore
+
+/// Everything a worker needs, resolved and validated before any worker starts
+/// (addresses resolved, pages rendered, keys loaded), so that the data plane never
+/// parses, resolves or fails on configuration.
+public struct ServerSettings: Sendable {
+    public struct Listener: Sendable {
+        public var address: SocketAddress
+        public var https: Bool
+        public var proxyProtocol: Bool
+        public init(address: SocketAddress, https: Bool, proxyProtocol: Bool) {
+            self.address = address
+            self.https = https
+            self.proxyProtocol = proxyProtocol
+        }
+    }
+
+    public struct Upstream: Sendable {
+        public var name: String
+        public var servers: [SocketAddress]
+        public init(name: String, servers: [SocketAddress]) {
+            self.name = name
+            self.servers = servers
+        }
+    }
+
+    /// Milliseconds.
+    public struct Timeouts: Sendable {
+        public var clientHeader: Int64 = 10_000
+        public var clientKeepAlive: Int64 = 60_000
+        public var upstreamConnect: Int64 = 3_000
+        public var upstreamHeader: Int64 = 60_000
+        public var bodyIdle: Int64 = 60_000
+        public var upstreamIdle: Int64 = 60_000
+        public init() {}
+    }
+
+    public var listeners: [Listener]
+    /// Index 0 is the `default` upstream; passthrough hosts name the others.
+    public var upstreams: [Upstream]
+    public var workers: Int
+    public var timeouts: Timeouts
+    public var errorPages: ErrorPages
+    public var signer: TenantContextSigner
+    public var tokenTTLSeconds: Int
+    public var clientBufferSize = 33 * 1024
+    public var upstreamBufferSize = 32 * 1024
+
+    public init(
+        listeners: [Listener], upstreams: [Upstream], workers: Int, timeouts: Timeouts,
+        errorPages: ErrorPages, signer: TenantContextSigner, tokenTTLSeconds: Int
+    ) {
+        self.listeners = listeners
+        self.upstreams = upstreams
+        self.workers = workers
+        self.timeouts = timeouts
+        self.errorPages = errorPages
+        self.signer = signer
+        self.tokenTTLSeconds = tokenTTLSeconds
+    }
+
+    func upstreamIndex(named name: String) -> Int? {
+        upstreams.firstIndex { $0.name == name }
+    }
+}

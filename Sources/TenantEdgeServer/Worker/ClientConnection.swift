@@ -1,0 +1,60 @@
+import TenantEdgeCore
+
+/// One accepted client connection, owned by exactly one worker.
+///
+/// A class because the worker's descriptor table, the upstream it is paired with and the
+/// timer sweep all refer to it; it is allocated once per connection, never per request.
+final class ClientConnection {
+    enum State {
+        /// Waiting for (more of) a request head; `input` may already hold pipelined bytes.
+        case readingHead
+        /// A request is being relayed through `upstream`.
+        case proxying
+        /// After a 101 answer: raw bytes both ways until either side closes.
+        case tunnel
+        /// Writing a response we produced ourselves; then next request or close.
+        case answering
+        /// Write side shut after a final response; discarding input until EOF or timeout.
+        case lingering
+        case closed
+    }
+
+    let fd: Int32
+    let serial: UInt32
+    let listener: ListenerContext
+    let input: IOBuffer
+    /// Response heads and our own responses, written before any body bytes borrowed from
+    /// the upstream's buffer. Keeps its capacity across requests.
+    var output: [UInt8] = []
+    var outputSent = 0
+    var state: State = .readingHead
+    var readable = false
+    var writable = true
+    var parser = HTTPRequestParser()
+    var exchange = Exchange()
+    var upstream: UpstreamConnection?
+    /// What to add to every request of this connection: X-Forwarded-For/-Proto/-Port.
+    let forwardedBlock: [UInt8]
+    /// Bytes already offered to the parser without completing a head, to avoid re-parsing
+    /// when a wake-up brought nothing new.
+    var parsedBytes = 0
+    var closeAfterResponse = false
+    /// Monotonic milliseconds at which the sweep acts on this connection.
+    var deadline: Int64 = .max
+    var requests = 0
+
+    init(fd: Int32, serial: UInt32, listener: ListenerContext, peer: SocketAddress, bufferSize: Int) {
+        self.fd = fd
+        self.serial = serial
+        self.listener = listener
+        self.input = IOBuffer(capacity: bufferSize)
+        var block: [UInt8] = []
+        block.reserveCapacity(96)
+        block.append(contentsOf: "X-Forwarded-For: \(peer.host)\r\n".utf8)
+        block.append(contentsOf: listener.protoAndPortBlock)
+        self.forwardedBlock = block
+        output.reserveCapacity(512)
+    }
+
+    var hasPendingOutput: Bool { outputSent < output.count }
+}

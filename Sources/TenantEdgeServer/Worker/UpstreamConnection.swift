@@ -1,0 +1,26 @@
+/// A connection to one backend server, owned by one worker.
+///
+/// It serves one request at a time and returns to its pool only after a complete,
+/// well-framed response (DESIGN.md section 5), so no two clients' bytes ever share it.
+final class UpstreamConnection {
+    let fd: Int32
+    let serial: UInt32
+    let server: UpstreamServer
+    let input: IOBuffer
+    var connected = false
+    var readable = false
+    var writable = false
+    /// True once it has carried a complete exchange: a failure on it before any response
+    /// byte may be the backend closing an idle keep-alive connection, which is retryable.
+    var reused = false
+    var client: ClientConnection?
+    var idleSince: Int64 = 0
+    var closed = false
+
+    init(fd: Int32, serial: UInt32, server: UpstreamServer, bufferSize: Int) {
+        self.fd = fd
+        self.serial = serial
+        self.server = server
+        self.input = IOBuffer(capacity: bufferSize)
+    }
+}

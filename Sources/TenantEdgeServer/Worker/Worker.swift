@@ -1,0 +1,256 @@
+import CLinux
+import Glibc
+import Logging
+import TenantEdgeCore
+
+/// One event-loop thread: its own epoll instance, its own `SO_REUSEPORT` listeners, its
+/// own connections, upstream pools, token cache and buffers.
+///
+/// Nothing here is shared with other workers, so the request path takes no lock and the
+/// compiler can see exclusive access. The only cross-thread inputs are the published
+/// RouteTable (read on a version change) and the control flags (atomics).
+final class Worker {
+    enum Slot {
+        case empty
+        case listener(Int)
+        case wake
+        case client(ClientConnection)
+        case upstream(UpstreamConnection)
+    }
+
+    let id: Int
+    let settings: ServerSettings
+    let routes: RouteTableStore
+    let control: ServerControl
+    let logger: Logger
+    let epoll: Epoll
+    var table: RouteTable
+    var tableVersion: UInt64 = 0
+    var listeners: [ListenerContext] = []
+    var slots: [Slot] = []
+    var serial: UInt32 = 0
+    var groups: [UpstreamGroup]
+    var tokens: TenantHeaderCache
+    var hostScratch: [UInt8] = []
+    var requestIdScratch: [UInt8] = []
+    let requestIdPrefix: [UInt8]
+    var requestCounter: UInt64 = 0
+    /// Monotonic milliseconds, read once per loop iteration.
+    var now: Int64 = 0
+    /// Wall-clock seconds, for token `iat`/`exp`.
+    var nowSeconds: Int64 = 0
+    var lastSweep: Int64 = 0
+    var clientCount = 0
+    var draining = false
+    var drainDeadline: Int64 = .max
+
+    init(id: Int, settings: ServerSettings, routes: RouteTableStore, control: ServerControl, logger: Logger) throws(SocketError) {
+        self.id = id
+        self.settings = settings
+        self.routes = routes
+        self.control = control
+        self.logger = logger
+        self.epoll = try Epoll()
+        self.table = routes.current
+        self.tableVersion = routes.currentVersion
+        self.groups = settings.upstreams.map { UpstreamGroup(name: $0.name, addresses: $0.servers) }
+        self.tokens = TenantHeaderCache(signer: settings.signer, ttlSeconds: settings.tokenTTLSeconds)
+        var random = UInt64(0)
+        random = UInt64.random(in: 1...UInt64.max)
+        self.requestIdPrefix = Array(String(random, radix: 16).utf8) + [0x2D]
+        hostScratch.reserveCapacity(256)
+        requestIdScratch.reserveCapacity(40)
+        slots = Array(repeating: .empty, count: 1024)
+        for listener in settings.listeners {
+            let fd = try Socket.listen(listener.address)
+            let context = ListenerContext(fd: fd, scheme: listener.https ? .https : .http, port: listener.address.port)
+            listeners.append(context)
+            setSlot(fd, .listener(listeners.count - 1))
+            _ = epoll.add(fd, token: UInt64(UInt32(fd)), events: Epoll.readOnly)
+        }
+        setSlot(control.wake(for: id).fd, .wake)
+        _ = epoll.add(control.wake(for: id).fd, token: UInt64(UInt32(control.wake(for: id).fd)), events: Epoll.readOnly)
+        updateClock()
+        lastSweep = now
+    }
+
+    func run() {
+        while true {
+            if control.isStopping && !draining { beginDrain() }
+            if draining && (clientCount == 0 || now >= drainDeadline) { break }
+            if let newTable = routes.refresh(&tableVersion) { table = newTable }
+            epoll.wait(timeoutMs: 250) { token, events in
+                self.handle(token: token, events: events)
+            }
+            updateClock()
+            if now - lastSweep >= 250 {
+                lastSweep = now
+                sweep()
+            }
+        }
+        closeEverything()
+    }
+
+    func updateClock() {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
+        now = Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+        nowSeconds = Int64(time(nil))
+    }
+
+    // MARK: descriptor table
+
+    func setSlot(_ fd: Int32, _ slot: Slot) {
+        let index = Int(fd)
+        if index >= slots.count {
+            slots.append(contentsOf: repeatElement(.empty, count: max(index + 1 - slots.count, slots.count)))
+        }
+        slots[index] = slot
+    }
+
+    func nextSerial() -> UInt32 {
+        serial = serial &+ 1
+        if serial == 0 { serial = 1 }
+        return serial
+    }
+
+    static func token(fd: Int32, serial: UInt32) -> UInt64 {
+        UInt64(UInt32(bitPattern: fd)) | (UInt64(serial) << 32)
+    }
+
+    private func handle(token: UInt64, events: UInt32) {
+        let fd = Int(UInt32(truncatingIfNeeded: token))
+        let tokenSerial = UInt32(truncatingIfNeeded: token >> 32)
+        guard fd < slots.count else { return }
+        let readMask = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
+        let writeMask = EPOLLOUT.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
+        switch slots[fd] {
+        case .listener(let index):
+            acceptConnections(listeners[index])
+        case .wake:
+            control.wake(for: id).drain()
+        case .client(let client):
+            guard client.serial == tokenSerial else { return }
+            if events & readMask != 0 { client.readable = true }
+            if events & writeMask != 0 { client.writable = true }
+            process(client)
+        case .upstream(let upstream):
+            guard upstream.serial == tokenSerial else { return }
+            if events & readMask != 0 { upstream.readable = true }
+            if events & writeMask != 0 { upstream.writable = true }
+            if let client = upstream.client {
+                process(client)
+            } else if upstream.connected && events & readMask != 0 {
+                // An idle pooled connection that became readable: the backend closed it
+                // or sent bytes nobody asked for. Either way it can no longer be trusted.
+                closeUpstream(upstream)
+            }
+        case .empty:
+            return
+        }
+    }
+
+    private func acceptConnections(_ listener: ListenerContext) {
+        var peer = SocketAddress(storage: sockaddr_storage(), length: 0)
+        while !draining {
+            let fd = Socket.accept(listener.fd, peer: &peer)
+            if fd < 0 {
+                let e = errno
+                if e == EMFILE || e == ENFILE {
+                    logger.warning("accept: out of file descriptors", metadata: ["worker": "\(id)"])
+                }
+                return
+            }
+            let client = ClientConnection(
+                fd: fd, serial: nextSerial(), listener: listener, peer: peer,
+                bufferSize: settings.clientBufferSize)
+            setSlot(fd, .client(client))
+            guard epoll.add(fd, token: Self.token(fd: fd, serial: client.serial), events: Epoll.readWrite) else {
+                setSlot(fd, .empty)
+                Socket.close(fd)
+                continue
+            }
+            clientCount += 1
+            client.deadline = now + settings.timeouts.clientHeader
+        }
+    }
+
+    // MARK: closing
+
+    func closeClient(_ client: ClientConnection) {
+        guard client.state != .closed else { return }
+        client.state = .closed
+        if let upstream = client.upstream {
+            client.upstream = nil
+            closeUpstream(upstream)
+        }
+        setSlot(client.fd, .empty)
+        Socket.close(client.fd)
+        clientCount -= 1
+    }
+
+    /// Closes after what was queued has been sent, reading and discarding what the client
+    /// still sends for a moment, so that the kernel does not answer unread bytes with a
+    /// reset that destroys the response we just wrote (nginx's lingering close).
+    func lingerAndClose(_ client: ClientConnection) {
+        if let upstream = client.upstream {
+            client.upstream = nil
+            closeUpstream(upstream)
+        }
+        Socket.shutdownWrite(client.fd)
+        client.state = .lingering
+        client.deadline = now + 2_000
+    }
+
+    func closeUpstream(_ upstream: UpstreamConnection) {
+        guard !upstream.closed else { return }
+        upstream.closed = true
+        upstream.client = nil
+        setSlot(upstream.fd, .empty)
+        Socket.close(upstream.fd)
+    }
+
+    // MARK: timers
+
+    /// Acts on connections whose deadline passed. One pass over the descriptor table
+    /// every 250 ms replaces per-request timers (no timer syscalls on the request path).
+    private func sweep() {
+        for index in slots.indices {
+            switch slots[index] {
+            case .client(let client) where client.deadline <= now:
+                expire(client)
+            case .upstream(let upstream) where upstream.client == nil && now - upstream.idleSince >= settings.timeouts.upstreamIdle:
+                closeUpstream(upstream)
+            default:
+                continue
+            }
+        }
+    }
+
+    private func beginDrain() {
+        draining = true
+        drainDeadline = now + control.drainMilliseconds
+        for listener in listeners {
+            epoll.remove(listener.fd)
+            setSlot(listener.fd, .empty)
+            Socket.close(listener.fd)
+        }
+        listeners.removeAll()
+        for index in slots.indices {
+            if case .client(let client) = slots[index], client.state == .readingHead, client.input.isEmpty {
+                closeClient(client)
+            }
+        }
+    }
+
+    private func closeEverything() {
+        for index in slots.indices {
+            switch slots[index] {
+            case .client(let client): closeClient(client)
+            case .upstream(let upstream): closeUpstream(upstream)
+            case .listener(let i): Socket.close(listeners[i].fd)
+            default: continue
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import TenantContext
+import TenantEdgeConfig
+import TenantEdgeCore
+import TenantEdgeServer
+
+/// Turns a validated configuration into what the workers run with: addresses resolved,
+/// error pages rendered, the signing key loaded. Everything that can fail fails here,
+/// before a socket is bound, so a bad config never half-starts a proxy.
+enum SettingsBuilder {
+    struct BuildError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func policy(_ config: EdgeConfig) -> RoutingPolicy {
+        RoutingPolicy(platformDomains: config.routing.platformDomains, passthroughHosts: config.routing.passthroughHosts)
+    }
+
+    static func build(_ config: EdgeConfig) throws -> ServerSettings {
+        var listeners: [ServerSettings.Listener] = []
+        for listener in config.listeners {
+            let address = try resolve(listener.address, what: "listener")
+            listeners.append(.init(address: address, https: listener.protocol == .https, proxyProtocol: listener.proxyProtocol))
+        }
+        // The default upstream is index 0; the others follow in name order.
+        var upstreams: [ServerSettings.Upstream] = []
+        let names = ["default"] + config.upstreams.keys.filter { $0 != "default" }.sorted()
+        for name in names {
+            guard let upstream = config.upstreams[name] else {
+                throw BuildError(description: "upstreams.default: an upstream named default is required")
+            }
+            var servers: [SocketAddress] = []
+            for server in upstream.servers {
+                servers.append(try resolve(server, what: "upstreams.\(name)"))
+            }
+            upstreams.append(.init(name: name, servers: servers))
+        }
+        let pages: ErrorPages
+        do {
+            pages = try ErrorPages(templatesDirectory: config.pagesDirectory, retryAfterSeconds: config.routing.retryAfterSeconds)
+        } catch {
+            throw BuildError(description: "pages_dir: \(error)")
+        }
+        let key = config.tenantContext.signingKey
+        let signer = TenantContextSigner(
+            key: SigningKey(kid: key.kid, algorithm: key.algorithm, secret: key.secret),
+            issuer: config.tenantContext.issuer, audience: config.tenantContext.audience,
+            ttlSeconds: config.tenantContext.ttlSeconds)
+        var timeouts = ServerSettings.Timeouts()
+        timeouts.clientHeader = milliseconds(config.timeouts.clientHeader)
+        timeouts.clientKeepAlive = milliseconds(config.timeouts.clientKeepAlive)
+        timeouts.upstreamConnect = milliseconds(config.timeouts.upstreamConnect)
+        timeouts.upstreamHeader = milliseconds(config.timeouts.upstreamHeader)
+        timeouts.bodyIdle = milliseconds(config.timeouts.bodyIdle)
+        return ServerSettings(
+            listeners: listeners, upstreams: upstreams, workers: config.workers, timeouts: timeouts,
+            errorPages: pages, signer: signer, tokenTTLSeconds: config.tenantContext.ttlSeconds)
+    }
+
+    private static func resolve(_ spec: SocketAddressSpec, what: String) throws -> SocketAddress {
+        do {
+            return try SocketAddress.resolve(host: spec.host, port: Int(spec.port))
+        } catch {
+            throw BuildError(description: "\(what) \(spec): \(error.message)")
+        }
+    }
+
+    private static func milliseconds(_ seconds: Double) -> Int64 {
+        Int64((seconds * 1000).rounded())
+    }
+}
