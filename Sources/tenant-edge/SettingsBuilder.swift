@@ -42,7 +42,7 @@ enum SettingsBuilder {
         }
         let key = config.tenantContext.signingKey
         let signer = TenantContextSigner(
-            key: SigningKey(kid: key.kid, algorithm: key.algorithm, secret: key.secret),
+            key: key.makeSigningKey(),
             issuer: config.tenantContext.issuer, audience: config.tenantContext.audience,
             ttlSeconds: config.tenantContext.ttlSeconds)
         var timeouts = ServerSettings.Timeouts()

@@ -213,7 +213,13 @@ extension Worker {
     func answer(_ client: ClientConnection, _ kind: ErrorKind, close: Bool) {
         let response = settings.errorPages.response(kind, json: client.exchange.wantsJSON, close: close)
         client.output.removeAll(keepingCapacity: true)
-        client.output.append(contentsOf: response)
+        if client.exchange.method == .head {
+            // Same head as for GET, no body (RFC 9110 section 9.3.2).
+            let headLength = settings.errorPages.headLength(kind, json: client.exchange.wantsJSON, close: close)
+            client.output.append(contentsOf: response[..<headLength])
+        } else {
+            client.output.append(contentsOf: response)
+        }
         client.outputSent = 0
         client.closeAfterResponse = close
         client.state = .answering

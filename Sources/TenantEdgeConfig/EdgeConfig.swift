@@ -1,0 +1,127 @@
+import Foundation
+import Yams
+
+/// The whole proxy configuration, typed and validated; secrets already read from the environment.
+///
+/// Keys of the YAML file (DESIGN.md section 8; unknown keys are errors):
+/// - `listen`: list of `{address, protocol: http|https, proxy_protocol}`; at least one
+/// - `admin`: `host:port` of the admin listener (optional)
+/// - `workers`: `auto` (one per processor, the default) or a number >= 1
+/// - `master_db`: `{url_env (MASTER_DB_URL), snapshot_path}`
+/// - `routing`: `{platform_domains, passthrough_hosts: {host: upstream}, retry_after_seconds (30)}`
+/// - `upstreams`: `{name: {servers: [host:port, ...]}}`; `default` required
+/// - `tls`: `{default_certificate: {cert, key}, certificates_dir}`
+/// - `tenant_context`: `{issuer, audience, ttl_seconds, sign_with, keys: [{kid, alg, secret_env}]}`
+/// - `timeouts`: `{client_header, client_keepalive, upstream_connect, upstream_header, body_idle}` seconds
+/// - `pages_dir`: folder of error page templates (optional)
+public struct EdgeConfig: Sendable, Equatable {
+    public var listeners: [ListenerConfig]
+    public var admin: SocketAddressSpec?
+    /// Number of event-loop threads.
+    public var workers: Int
+    public var masterDB: MasterDBConfig
+    public var routing: RoutingConfig
+    public var upstreams: [String: UpstreamConfig]
+    public var tls: TLSConfig?
+    public var tenantContext: TenantContextConfig
+    public var timeouts: TimeoutConfig
+    /// Absolute folder of error page templates, if configured.
+    public var pagesDirectory: String?
+    /// Absolute folder of the config file, against which relative paths were resolved.
+    public var configDirectory: String
+
+    public init(listeners: [ListenerConfig], admin: SocketAddressSpec? = nil, workers: Int,
+                masterDB: MasterDBConfig, routing: RoutingConfig = RoutingConfig(),
+                upstreams: [String: UpstreamConfig], tls: TLSConfig? = nil,
+                tenantContext: TenantContextConfig, timeouts: TimeoutConfig = TimeoutConfig(),
+                pagesDirectory: String? = nil, configDirectory: String) {
+        self.listeners = listeners
+        self.admin = admin
+        self.workers = workers
+        self.masterDB = masterDB
+        self.routing = routing
+        self.upstreams = upstreams
+        self.tls = tls
+        self.tenantContext = tenantContext
+        self.timeouts = timeouts
+        self.pagesDirectory = pagesDirectory
+        self.configDirectory = configDirectory
+    }
+
+    /// The master database connection string (secret; from the `master_db.url_env` variable).
+    public var masterDBURL: String { masterDB.url }
+
+    /// The connection string with its password masked, for logs and error messages.
+    public var redactedMasterDBURL: String { DatabaseURLRedactor.redact(masterDB.url) }
+
+    static let keys = ["listen", "admin", "workers", "master_db", "routing", "upstreams", "tls",
+                       "tenant_context", "timeouts", "pages_dir"]
+}
+
+extension EdgeConfig {
+    static func read(_ root: Node, configDirectory: String, _ reader: ConfigReader) -> EdgeConfig? {
+        guard let map = reader.mapping(root, at: "", keys: keys) else { return nil }
+        var valid = true
+
+        var listeners: [ListenerConfig] = []
+        if let node = map.require("listen", reader), let items = reader.list(node, at: "listen") {
+            if items.isEmpty {
+                reader.report("listen", node, "needs at least one listener")
+                valid = false
+            }
+            for (index, item) in items.enumerated() {
+                if let listener = ListenerConfig.read(item, at: "listen[\(index)]", reader) {
+                    listeners.append(listener)
+                } else {
+                    valid = false
+                }
+            }
+        } else {
+            valid = false
+        }
+
+        let admin = map["admin"].flatMap { reader.address($0, at: "admin") }
+        let workers = readWorkers(map["workers"], reader)
+        let masterDB = MasterDBConfig.read(map["master_db"], at: "master_db", line: map.line, reader)
+        let upstreams = UpstreamConfig.readAll(map["upstreams"], at: "upstreams", line: map.line, reader)
+        let upstreamNames = map["upstreams"]?.mapping.map { Set($0.keys.compactMap { $0.scalar?.string }) }
+        let routing = RoutingConfig.read(map["routing"], at: "routing", upstreamNames: upstreamNames, reader)
+        let tls = map["tls"].flatMap { TLSConfig.read($0, at: "tls", reader) }
+        let tenantContext = TenantContextConfig.read(map["tenant_context"], at: "tenant_context", line: map.line, reader)
+        let timeouts = TimeoutConfig.read(map["timeouts"], at: "timeouts", reader)
+        let pagesDirectory = map["pages_dir"].flatMap { reader.filePath($0, at: "pages_dir") }
+        // An optional key that is present but invalid has already been reported.
+        if (map["admin"] != nil && admin == nil) || (map["tls"] != nil && tls == nil)
+            || (map["pages_dir"] != nil && pagesDirectory == nil) {
+            valid = false
+        }
+        if listeners.contains(where: { $0.protocol == .https }), map["tls"] == nil {
+            reader.report("tls", line: map.line, "an https listener needs the tls section")
+            valid = false
+        }
+
+        guard valid, let workers, let masterDB, let upstreams, let routing, let tenantContext, let timeouts else {
+            return nil
+        }
+        return EdgeConfig(listeners: listeners, admin: admin, workers: workers, masterDB: masterDB,
+                          routing: routing, upstreams: upstreams, tls: tls, tenantContext: tenantContext,
+                          timeouts: timeouts, pagesDirectory: pagesDirectory, configDirectory: configDirectory)
+    }
+
+    /// `auto` follows the machine, so the same file suits a laptop and a 64-core host.
+    private static func readWorkers(_ node: Node?, _ reader: ConfigReader) -> Int? {
+        guard let node else { return ProcessInfo.processInfo.activeProcessorCount }
+        if node.scalar?.string == "auto", node.tagName == .str {
+            return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        }
+        guard node.scalar != nil, node.tagName == .int, let count = node.int else {
+            reader.report("workers", node, "expected auto or a whole number")
+            return nil
+        }
+        guard count >= 1 else {
+            reader.report("workers", node, "must be at least 1")
+            return nil
+        }
+        return count
+    }
+}
