@@ -39,7 +39,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TenantEdgeServer", dependencies: [
-            "TenantEdgeCore", "TenantContext", "CLinux",
+            "TenantEdgeCore", "TenantContext", "CLinux", "COpenSSL",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .executableTarget(name: "tenant-edge", dependencies: [

@@ -3,3 +3,51 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/x509v3.h>
+#include <openssl/pem.h>
+
+// OpenSSL spells several of its settings as macros, which Swift cannot call; these
+// one-line functions give them a callable name and nothing more.
+static inline long te_ssl_ctx_set_min_proto(SSL_CTX *ctx, int version) {
+    return SSL_CTX_set_min_proto_version(ctx, version);
+}
+static inline long te_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version) {
+    return SSL_CTX_set_max_proto_version(ctx, version);
+}
+static inline void te_ssl_ctx_set_servername_cb(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *)) {
+    SSL_CTX_set_tlsext_servername_callback(ctx, cb);
+}
+static inline long te_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_session_cache_mode(ctx, mode);
+}
+static inline long te_ssl_ctx_set_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_mode(ctx, mode);
+}
+static inline long te_ssl_ctx_set_read_ahead(SSL_CTX *ctx, int yes) {
+    return SSL_CTX_set_read_ahead(ctx, yes);
+}
+static inline long te_ssl_ctx_set_chain(SSL_CTX *ctx, STACK_OF(X509) *chain) {
+    return SSL_CTX_set1_chain(ctx, chain);
+}
+static inline int te_sk_x509_num(STACK_OF(X509) *stack) { return sk_X509_num(stack); }
+static inline void te_sk_x509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509_free); }
+static inline STACK_OF(X509) *te_sk_x509_new(void) { return sk_X509_new_null(); }
+static inline int te_sk_x509_push(STACK_OF(X509) *stack, X509 *cert) { return sk_X509_push(stack, cert); }
+static inline int te_sk_general_name_num(GENERAL_NAMES *names) { return sk_GENERAL_NAME_num(names); }
+static inline GENERAL_NAME *te_sk_general_name_value(GENERAL_NAMES *names, int i) { return sk_GENERAL_NAME_value(names, i); }
+static inline void te_general_names_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
+static inline const unsigned char *te_general_name_dns(GENERAL_NAME *name, int *length) {
+    if (name->type != GEN_DNS) return NULL;
+    *length = ASN1_STRING_length(name->d.dNSName);
+    return ASN1_STRING_get0_data(name->d.dNSName);
+}
+static inline void te_ssl_ctx_set_servername_arg(SSL_CTX *ctx, void *arg) {
+    SSL_CTX_set_tlsext_servername_arg(ctx, arg);
+}
+// The server-side settings every context shares: the server picks the TLS 1.2 cipher,
+// no renegotiation (a CPU-exhaustion vector) and no compression (CRIME); writes may be
+// partial and retried from a moved buffer (our buffers compact), and idle connections
+// give their TLS buffers back.
+static inline void te_ssl_ctx_set_server_defaults(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+}

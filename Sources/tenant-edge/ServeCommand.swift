@@ -41,7 +41,8 @@ struct ServeCommand: ParsableCommand {
         let routes = RouteTableStore(table)
         let server: EdgeServer
         do {
-            server = try EdgeServer(settings: settings, routes: routes, logger: logger)
+            let certificates = CertificatePublisher(try SettingsBuilder.certificates(config, logger: logger))
+            server = try EdgeServer(settings: settings, routes: routes, certificates: certificates, logger: logger)
             try server.start()
         } catch {
             printError("cannot start: \(error)")
@@ -54,6 +55,7 @@ struct ServeCommand: ParsableCommand {
         loop: while true {
             switch signals.next() {
             case .reload:
+                reloadCertificates(into: server.certificates, logger: logger)
                 if let newTable = source.reload(previous: routes.current) {
                     routes.publish(newTable)
                     server.control.wakeAll()

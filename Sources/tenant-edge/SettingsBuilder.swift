@@ -2,6 +2,7 @@ import TenantContext
 import TenantEdgeConfig
 import TenantEdgeCore
 import TenantEdgeServer
+import Logging
 
 /// Turns a validated configuration into what the workers run with: addresses resolved,
 /// error pages rendered, the signing key loaded. Everything that can fail fails here,
@@ -54,6 +55,28 @@ enum SettingsBuilder {
         return ServerSettings(
             listeners: listeners, upstreams: upstreams, workers: config.workers, timeouts: timeouts,
             errorPages: pages, signer: signer, tokenTTLSeconds: config.tenantContext.ttlSeconds)
+    }
+
+    /// The certificate store for https listeners, or nil when there are none. A bad file
+    /// in the certificates folder is skipped and logged; a bad default certificate is an
+    /// error, since without it no handshake can complete.
+    static func certificates(_ config: EdgeConfig, logger: Logger?) throws -> CertificateStore? {
+        guard config.listeners.contains(where: { $0.protocol == .https }) else { return nil }
+        guard let pair = config.tls?.defaultCertificate else {
+            throw BuildError(description: "tls.default_certificate: required when a listener uses https")
+        }
+        let store: CertificateStore
+        do {
+            store = try CertificateStore(
+                defaultCertificate: (pair.certificatePath, pair.keyPath),
+                directory: config.tls?.certificatesDirectory, alpn: .http11Only)
+        } catch {
+            throw BuildError(description: error.description)
+        }
+        for problem in store.skipped {
+            logger?.warning("skipped certificate", metadata: ["problem": "\(problem)"])
+        }
+        return store
     }
 
     private static func resolve(_ spec: SocketAddressSpec, what: String) throws -> SocketAddress {

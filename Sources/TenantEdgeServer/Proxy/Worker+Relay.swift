@@ -71,7 +71,7 @@ extension Worker {
         guard !client.exchange.requestComplete, client.readable else { return false }
         let space = client.input.prepareForRead()
         guard space.count > 0 else { return false }
-        switch Socket.read(client.fd, into: space) {
+        switch clientRead(client, into: space) {
         case .bytes(let n):
             client.input.didWrite(n)
             client.deadline = max(client.deadline, now + settings.timeouts.bodyIdle)
@@ -142,8 +142,8 @@ extension Worker {
         if client.hasPendingOutput || client.exchange.responsePending > 0, client.writable {
             let bodyLeft = client.exchange.responsePending
             let result = client.output.withUnsafeBytes { out in
-                Socket.write(
-                    client.fd, UnsafeRawBufferPointer(rebasing: out[client.outputSent...]),
+                clientWrite(
+                    client, UnsafeRawBufferPointer(rebasing: out[client.outputSent...]),
                     UnsafeRawBufferPointer(start: upstream.input.readable.baseAddress, count: bodyLeft))
             }
             switch result {
@@ -230,7 +230,7 @@ extension Worker {
             // Interim responses (100 Continue, 103 Early Hints) pass through as they are.
             client.output.append(contentsOf: headBytes)
             upstream.input.consume(head.headLength)
-            client.exchange.responseParser = HTTPResponseParser()
+            client.exchange.responseParser.reset()
             return .progressed
         }
         if head.status == 101 && !client.exchange.upgrade {
@@ -317,23 +317,25 @@ extension Worker {
 
     /// The upstream failed (reset, write error, early close) during an exchange.
     private func upstreamBroke(_ client: ClientConnection, _ upstream: UpstreamConnection) {
-        let exchange = client.exchange
-        if !exchange.responseStarted || (!exchange.responseHeadDone && upstream.input.isEmpty) {
+        let responseStarted = client.exchange.responseStarted
+        let responseHeadDone = client.exchange.responseHeadDone
+        if !responseStarted || (!responseHeadDone && upstream.input.isEmpty) {
             // Nothing reached the client. A reused connection closed by the backend just as
             // we wrote to it is retried once on a new one when repeating is safe.
-            let safeToRepeat = exchange.method.isIdempotent && exchange.requestFraming == .none
-            if upstream.reused && !exchange.retried && safeToRepeat && !exchange.responseStarted {
+            let safeToRepeat = client.exchange.method.isIdempotent && client.exchange.requestFraming == .none
+            if upstream.reused && !client.exchange.retried && safeToRepeat && !responseStarted {
                 client.upstream = nil
                 closeUpstream(upstream)
                 client.exchange.retried = true
                 client.exchange.headSent = 0
+                client.exchange.responseParser.reset()
                 dispatch(client, forceNew: true)
                 return
             }
             failBeforeResponse(client, kind: .badGateway)
             return
         }
-        if !exchange.responseHeadDone {
+        if !responseHeadDone {
             failBeforeResponse(client, kind: .badGateway)
             return
         }
@@ -342,9 +344,11 @@ extension Worker {
     }
 
     private func finishExchange(_ client: ClientConnection, _ upstream: UpstreamConnection) {
-        let exchange = client.exchange
-        let reusable = exchange.upstreamKeepAlive && exchange.requestComplete && exchange.requestPending == 0
-            && upstream.input.isEmpty && exchange.headSent == exchange.head.count
+        // Fields are read one by one: a copy of the whole exchange would share its buffers
+        // and make the next request's reset copy them.
+        let requestComplete = client.exchange.requestComplete
+        let reusable = client.exchange.upstreamKeepAlive && requestComplete && client.exchange.requestPending == 0
+            && upstream.input.isEmpty && client.exchange.headSent == client.exchange.head.count
         client.upstream = nil
         upstream.client = nil
         if reusable && !draining {
@@ -354,7 +358,7 @@ extension Worker {
         } else {
             closeUpstream(upstream)
         }
-        if client.closeAfterResponse || !exchange.requestComplete || !exchange.keepAlive || draining {
+        if client.closeAfterResponse || !requestComplete || !client.exchange.keepAlive || draining {
             lingerAndClose(client)
         } else {
             nextRequest(client)
@@ -383,7 +387,7 @@ extension Worker {
             }
         }
         if !upstream.input.isEmpty && client.writable {
-            switch Socket.write(client.fd, upstream.input.readable, UnsafeRawBufferPointer(start: nil, count: 0)) {
+            switch clientWrite(client, upstream.input.readable, UnsafeRawBufferPointer(start: nil, count: 0)) {
             case .bytes(let n):
                 upstream.input.consume(n)
                 progressed = progressed || n > 0
@@ -395,7 +399,7 @@ extension Worker {
             }
         }
         if client.readable && client.input.isEmpty {
-            switch Socket.read(client.fd, into: client.input.prepareForRead()) {
+            switch clientRead(client, into: client.input.prepareForRead()) {
             case .bytes(let n):
                 client.input.didWrite(n)
                 progressed = true

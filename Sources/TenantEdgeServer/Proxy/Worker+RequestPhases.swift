@@ -16,6 +16,7 @@ extension Worker {
         var progressed = true
         while progressed {
             switch client.state {
+            case .handshaking: progressed = handshake(client)
             case .readingHead: progressed = readHead(client)
             case .proxying: progressed = relay(client)
             case .tunnel: progressed = tunnel(client)
@@ -54,7 +55,7 @@ extension Worker {
         let space = client.input.prepareForRead()
         if client.input.readableCount == 0 { client.parsedBytes = 0 }
         guard space.count > 0 else { return false }
-        switch Socket.read(client.fd, into: space) {
+        switch clientRead(client, into: space) {
         case .bytes(let n):
             client.input.didWrite(n)
             return true
@@ -90,6 +91,12 @@ extension Worker {
             return
         }
         let resolution = hostScratch.withUnsafeBytes { table.resolve($0, isIPLiteral: isIPLiteral) }
+        if client.tls != nil && isMisdirected(client, hostResolution: resolution) {
+            counters.add(.misdirected)
+            client.input.consume(head.headLength)
+            answer(client, .misdirected, close: !client.exchange.keepAlive || head.framing != .none)
+            return
+        }
         switch RouteDecision.decide(resolution, in: table) {
         case .respond(let kind):
             client.input.consume(head.headLength)
@@ -239,7 +246,7 @@ extension Worker {
         if client.hasPendingOutput {
             guard client.writable else { return false }
             let result = client.output.withUnsafeBytes { bytes in
-                Socket.write(client.fd, UnsafeRawBufferPointer(rebasing: bytes[client.outputSent...]), UnsafeRawBufferPointer(start: nil, count: 0))
+                clientWrite(client, UnsafeRawBufferPointer(rebasing: bytes[client.outputSent...]), UnsafeRawBufferPointer(start: nil, count: 0))
             }
             switch result {
             case .bytes(let n):
@@ -315,7 +322,7 @@ extension Worker {
             } else {
                 closeClient(client)
             }
-        case .tunnel, .answering, .lingering:
+        case .handshaking, .tunnel, .answering, .lingering:
             closeClient(client)
         case .closed:
             return

@@ -8,18 +8,25 @@ import TenantEdgeCore
 /// starts, so a port that cannot be bound is an error at start, not a dead worker.
 public final class EdgeServer: Sendable {
     public let routes: RouteTableStore
+    public let certificates: CertificatePublisher
     public let control: ServerControl
+    /// One per worker, read by the metrics endpoint.
+    public let counters: [WorkerCounters]
     private let settings: ServerSettings
     private let logger: Logger
     private let finished: DispatchSemaphore
     private let workerCount: Int
 
-    public init(settings: ServerSettings, routes: RouteTableStore, logger: Logger) throws(SocketError) {
+    public init(
+        settings: ServerSettings, routes: RouteTableStore, certificates: CertificatePublisher, logger: Logger
+    ) throws(SocketError) {
         self.settings = settings
         self.routes = routes
+        self.certificates = certificates
         self.logger = logger
         self.workerCount = max(1, settings.workers)
         self.control = try ServerControl(workers: workerCount)
+        self.counters = (0..<max(1, settings.workers)).map { _ in WorkerCounters() }
         self.finished = DispatchSemaphore(value: 0)
     }
 
@@ -27,7 +34,9 @@ public final class EdgeServer: Sendable {
     public func start() throws(SocketError) {
         var workers: [Worker] = []
         for id in 0..<workerCount {
-            workers.append(try Worker(id: id, settings: settings, routes: routes, control: control, logger: logger))
+            workers.append(try Worker(
+                id: id, settings: settings, routes: routes, certificates: certificates,
+                counters: counters[id], control: control, logger: logger))
         }
         for worker in workers {
             // Ownership of the worker moves to its thread; this thread never touches it again.

@@ -6,6 +6,8 @@ import TenantEdgeCore
 /// timer sweep all refer to it; it is allocated once per connection, never per request.
 final class ClientConnection {
     enum State {
+        /// TLS handshake in progress (https listeners only).
+        case handshaking
         /// Waiting for (more of) a request head; `input` may already hold pipelined bytes.
         case readingHead
         /// A request is being relayed through `upstream`.
@@ -42,6 +44,10 @@ final class ClientConnection {
     /// Monotonic milliseconds at which the sweep acts on this connection.
     var deadline: Int64 = .max
     var requests = 0
+    /// The TLS state on https listeners; nil on plain ones.
+    var tls: TLSSession?
+    /// The normalized SNI name, to refuse a Host of another store (421).
+    var serverName: [UInt8]?
 
     init(fd: Int32, serial: UInt32, listener: ListenerContext, peer: SocketAddress, bufferSize: Int) {
         self.fd = fd

@@ -52,6 +52,7 @@ struct Exchange {
         requestScanner = ChunkedScanner()
         requestPending = 0
         requestComplete = true
+        responseParser.reset()
         responseStarted = false
         responseHeadDone = false
         responseStatus = 0

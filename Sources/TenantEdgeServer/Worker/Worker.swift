@@ -21,6 +21,12 @@ final class Worker {
     let id: Int
     let settings: ServerSettings
     let routes: RouteTableStore
+    let certificates: CertificatePublisher
+    var certificateStore: CertificateStore?
+    var certificateVersion: UInt64 = 0
+    let counters: WorkerCounters
+    /// Joins a response head and body bytes into one TLS record (see clientWrite).
+    let tlsScratch: UnsafeMutableRawBufferPointer
     let control: ServerControl
     let logger: Logger
     let epoll: Epoll
@@ -44,10 +50,18 @@ final class Worker {
     var draining = false
     var drainDeadline: Int64 = .max
 
-    init(id: Int, settings: ServerSettings, routes: RouteTableStore, control: ServerControl, logger: Logger) throws(SocketError) {
+    init(
+        id: Int, settings: ServerSettings, routes: RouteTableStore, certificates: CertificatePublisher,
+        counters: WorkerCounters, control: ServerControl, logger: Logger
+    ) throws(SocketError) {
         self.id = id
         self.settings = settings
         self.routes = routes
+        self.certificates = certificates
+        self.certificateStore = certificates.current
+        self.certificateVersion = certificates.currentVersion
+        self.counters = counters
+        self.tlsScratch = .allocate(byteCount: 16 * 1024, alignment: 16)
         self.control = control
         self.logger = logger
         self.epoll = try Epoll()
@@ -74,11 +88,14 @@ final class Worker {
         lastSweep = now
     }
 
+    deinit { tlsScratch.deallocate() }
+
     func run() {
         while true {
             if control.isStopping && !draining { beginDrain() }
             if draining && (clientCount == 0 || now >= drainDeadline) { break }
             if let newTable = routes.refresh(&tableVersion) { table = newTable }
+            if let newStore = certificates.refresh(&certificateVersion) { certificateStore = newStore }
             epoll.wait(timeoutMs: 250) { token, events in
                 self.handle(token: token, events: events)
             }
@@ -131,8 +148,7 @@ final class Worker {
             control.wake(for: id).drain()
         case .client(let client):
             guard client.serial == tokenSerial else { return }
-            if events & readMask != 0 { client.readable = true }
-            if events & writeMask != 0 { client.writable = true }
+            noteReadiness(client, readable: events & readMask != 0, writable: events & writeMask != 0)
             process(client)
         case .upstream(let upstream):
             guard upstream.serial == tokenSerial else { return }
@@ -171,7 +187,16 @@ final class Worker {
                 continue
             }
             clientCount += 1
+            counters.add(.connectionsAccepted)
             client.deadline = now + settings.timeouts.clientHeader
+            if listener.scheme == .https {
+                guard let store = certificateStore, let session = TLSSession(fd: fd, store: store) else {
+                    closeClient(client)
+                    continue
+                }
+                client.tls = session
+                client.state = .handshaking
+            }
         }
     }
 
@@ -184,6 +209,7 @@ final class Worker {
             client.upstream = nil
             closeUpstream(upstream)
         }
+        if client.requests > 0 || client.exchange.responseHeadDone { client.tls?.shutdown() }
         setSlot(client.fd, .empty)
         Socket.close(client.fd)
         clientCount -= 1
@@ -197,6 +223,7 @@ final class Worker {
             client.upstream = nil
             closeUpstream(upstream)
         }
+        client.tls?.shutdown()
         Socket.shutdownWrite(client.fd)
         client.state = .lingering
         client.deadline = now + 2_000

@@ -1,0 +1,97 @@
+import COpenSSL
+import Foundation
+
+/// The certificates a TLS listener can present, as an immutable snapshot.
+///
+/// A reload builds a new store and publishes it; handshakes already under way keep the
+/// store they started with (each TLS connection holds a reference), so nothing is
+/// dropped and no certificate is freed while OpenSSL may still use it.
+public final class CertificateStore: @unchecked Sendable {
+    // Sendable: immutable after init; the SSL_CTXs inside are configured before sharing.
+    let defaultCertificate: TLSCertificate
+    private let exact: [String: TLSCertificate]
+    /// Keyed by the domain under the wildcard: `*.platform.example` → `platform.example`.
+    private let wildcard: [String: TLSCertificate]
+    /// Files skipped, with the reason: logged by the caller, never fatal.
+    public let skipped: [String]
+    public var count: Int { Set((exact.values.map(\.certificatePath)) + wildcard.values.map(\.certificatePath)).count + 1 }
+
+    public struct LoadError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Loads the default pair (required: it answers handshakes without SNI or for unknown
+    /// names) and every pair found in `directory`:
+    /// - `<host>.pem` + `<host>.key` (`_wildcard.<domain>.pem` for `*.<domain>`);
+    /// - certbot's `live/<host>/fullchain.pem` + `privkey.pem`.
+    /// Each certificate also answers for the DNS names in its subjectAltName.
+    public init(defaultCertificate pair: (cert: String, key: String), directory: String?, alpn: ALPNPolicy) throws(LoadError) {
+        do {
+            defaultCertificate = try TLSCertificate(certificatePath: pair.cert, keyPath: pair.key, alpn: alpn)
+        } catch {
+            throw LoadError(description: "tls.default_certificate: \(error)")
+        }
+        var exact: [String: TLSCertificate] = [:]
+        var wildcard: [String: TLSCertificate] = [:]
+        var skipped: [String] = []
+        for (name, paths) in Self.pairs(in: directory) {
+            do {
+                let certificate = try TLSCertificate(certificatePath: paths.cert, keyPath: paths.key, alpn: alpn)
+                for dnsName in Set([name] + certificate.names) {
+                    if dnsName.hasPrefix("*.") {
+                        wildcard[String(dnsName.dropFirst(2))] = certificate
+                    } else {
+                        exact[dnsName] = certificate
+                    }
+                }
+            } catch {
+                skipped.append("\(error)")
+            }
+        }
+        self.exact = exact
+        self.wildcard = wildcard
+        self.skipped = skipped
+        let arg = Unmanaged.passUnretained(self).toOpaque()
+        te_ssl_ctx_set_servername_arg(defaultCertificate.context, arg)
+        for certificate in exact.values { te_ssl_ctx_set_servername_arg(certificate.context, arg) }
+        for certificate in wildcard.values { te_ssl_ctx_set_servername_arg(certificate.context, arg) }
+    }
+
+    /// Exact name, then the wildcard one label up; nil means the default certificate.
+    func certificate(forServerName raw: UnsafePointer<CChar>) -> TLSCertificate? {
+        var name = String(cString: raw).lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        return certificate(forName: name)
+    }
+
+    public func certificate(forName name: String) -> TLSCertificate? {
+        if let certificate = exact[name] { return certificate }
+        if let dot = name.firstIndex(of: "."), let certificate = wildcard[String(name[name.index(after: dot)...])] {
+            return certificate
+        }
+        return nil
+    }
+
+    private static func pairs(in directory: String?) -> [(String, (cert: String, key: String))] {
+        guard let directory else { return [] }
+        let files = FileManager.default
+        var result: [(String, (cert: String, key: String))] = []
+        let entries = (try? files.contentsOfDirectory(atPath: directory))?.sorted() ?? []
+        for entry in entries where entry.hasSuffix(".pem") {
+            let base = String(entry.dropLast(4))
+            let key = "\(directory)/\(base).key"
+            guard files.fileExists(atPath: key) else { continue }
+            let name = base.hasPrefix("_wildcard.") ? "*." + base.dropFirst("_wildcard.".count) : base
+            result.append((name.lowercased(), ("\(directory)/\(entry)", key)))
+        }
+        let live = "\(directory)/live"
+        for host in (try? files.contentsOfDirectory(atPath: live))?.sorted() ?? [] {
+            let cert = "\(live)/\(host)/fullchain.pem"
+            let key = "\(live)/\(host)/privkey.pem"
+            if files.fileExists(atPath: cert) && files.fileExists(atPath: key) {
+                result.append((host.lowercased(), (cert, key)))
+            }
+        }
+        return result
+    }
+}

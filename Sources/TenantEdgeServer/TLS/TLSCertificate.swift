@@ -1,0 +1,102 @@
+import COpenSSL
+import Glibc
+
+/// One certificate chain and its private key, loaded and checked, as a server SSL_CTX.
+///
+/// Invariant: `context` is a fully configured SSL_CTX owned by this object (freed in
+/// deinit); after init it is only read (SSL_new takes its own reference), so sharing it
+/// between worker threads is safe, as OpenSSL documents for configured contexts.
+public final class TLSCertificate: @unchecked Sendable {
+    let context: OpaquePointer
+    /// DNS names from the subjectAltName extension (or the CN when there is none),
+    /// lowercased; `*.example.com` for wildcards.
+    public let names: [String]
+    public let notAfter: String
+    public let certificatePath: String
+
+    public struct LoadError: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "\(path): \(reason)" }
+    }
+
+    /// Loads a PEM chain (leaf first) and key. Rejects unparsable files, a key that does not
+    /// match, and an expired certificate, each with a message naming the file.
+    public init(certificatePath: String, keyPath: String, alpn: ALPNPolicy) throws(LoadError) {
+        self.certificatePath = certificatePath
+        guard let context = TLSContextFactory.makeContext(alpn: alpn) else {
+            throw LoadError(path: certificatePath, reason: "cannot create TLS context: \(TLSCertificate.lastError())")
+        }
+        var ok = false
+        defer { if !ok { SSL_CTX_free(context) } }
+        ERR_clear_error()
+        guard SSL_CTX_use_certificate_chain_file(context, certificatePath) == 1 else {
+            throw LoadError(path: certificatePath, reason: "not a readable PEM certificate chain (\(TLSCertificate.lastError()))")
+        }
+        guard let file = BIO_new_file(keyPath, "r") else {
+            throw LoadError(path: keyPath, reason: "cannot open private key (\(TLSCertificate.lastError()))")
+        }
+        let key = PEM_read_bio_PrivateKey(file, nil, nil, nil)
+        BIO_free(file)
+        guard let key else {
+            throw LoadError(path: keyPath, reason: "not a readable PEM private key (\(TLSCertificate.lastError()))")
+        }
+        defer { EVP_PKEY_free(key) }
+        guard SSL_CTX_use_PrivateKey(context, key) == 1, SSL_CTX_check_private_key(context) == 1 else {
+            ERR_clear_error()
+            throw LoadError(path: keyPath, reason: "private key does not match the certificate \(certificatePath)")
+        }
+        guard let leaf = SSL_CTX_get0_certificate(context) else {
+            throw LoadError(path: certificatePath, reason: "no certificate in file")
+        }
+        if X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0 {
+            throw LoadError(path: certificatePath, reason: "certificate has expired")
+        }
+        self.names = TLSCertificate.dnsNames(of: leaf)
+        self.notAfter = TLSCertificate.timeString(X509_get0_notAfter(leaf))
+        self.context = context
+        ok = true
+    }
+
+    deinit { SSL_CTX_free(context) }
+
+    static func dnsNames(of certificate: OpaquePointer) -> [String] {
+        var names: [String] = []
+        if let raw = X509_get_ext_d2i(certificate, NID_subject_alt_name, nil, nil) {
+            let list = OpaquePointer(raw)
+            for index in 0..<te_sk_general_name_num(list) {
+                var length: Int32 = 0
+                if let entry = te_sk_general_name_value(list, index), let bytes = te_general_name_dns(entry, &length) {
+                    names.append(String(decoding: UnsafeBufferPointer(start: bytes, count: Int(length)), as: UTF8.self).lowercased())
+                }
+            }
+            te_general_names_free(list)
+        }
+        if names.isEmpty, let subject = X509_get_subject_name(certificate) {
+            var buffer = [CChar](repeating: 0, count: 256)
+            let n = X509_NAME_get_text_by_NID(subject, NID_commonName, &buffer, Int32(buffer.count))
+            if n > 0 {
+                names.append(String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self).lowercased())
+            }
+        }
+        return names
+    }
+
+    static func timeString(_ time: UnsafePointer<ASN1_TIME>?) -> String {
+        guard let time, let bio = BIO_new(BIO_s_mem()) else { return "?" }
+        defer { BIO_free(bio) }
+        ASN1_TIME_print(bio, time)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = BIO_read(bio, &buffer, Int32(buffer.count))
+        return n > 0 ? String(decoding: buffer.prefix(Int(n)), as: UTF8.self) : "?"
+    }
+
+    static func lastError() -> String {
+        let code = ERR_get_error()
+        guard code != 0 else { return "unknown error" }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        ERR_clear_error()
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

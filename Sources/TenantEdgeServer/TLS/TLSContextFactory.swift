@@ -1,0 +1,67 @@
+import COpenSSL
+
+/// Creates server SSL_CTXs that all share one policy: TLS 1.2 and 1.3 only, a modern
+/// cipher list (Mozilla "intermediate"), the server's cipher order, no renegotiation,
+/// ALPN, and the SNI callback that switches to the certificate for the requested name.
+enum TLSContextFactory {
+    /// ECDHE with AEAD ciphers only, for TLS 1.2; TLS 1.3 suites are OpenSSL's defaults.
+    static let tls12Ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+        + "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+        + "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+    static func makeContext(alpn: ALPNPolicy) -> OpaquePointer? {
+        guard let context = SSL_CTX_new(TLS_server_method()) else { return nil }
+        te_ssl_ctx_set_min_proto(context, TLS1_2_VERSION)
+        te_ssl_ctx_set_server_defaults(context)
+        SSL_CTX_set_cipher_list(context, tls12Ciphers)
+        let list = alpn == .h2AndHTTP11 ? alpnBoth : alpnHTTP11
+        SSL_CTX_set_alpn_select_cb(context, alpnSelect, UnsafeMutableRawPointer(mutating: list.pointer))
+        te_ssl_ctx_set_servername_cb(context, serverNameCallback)
+        return context
+    }
+}
+
+/// The ALPN lists live for the whole process (OpenSSL keeps the pointer).
+private struct WireList: @unchecked Sendable {
+    // Sendable: immutable bytes, written once before any thread reads them.
+    let pointer: UnsafeMutablePointer<UInt8>
+    let count: Int
+    init(_ bytes: [UInt8]) {
+        pointer = .allocate(capacity: bytes.count)
+        pointer.initialize(from: bytes, count: bytes.count)
+        count = bytes.count
+    }
+}
+
+private let alpnBoth = WireList(ALPNPolicy.h2AndHTTP11.wireFormat)
+private let alpnHTTP11 = WireList(ALPNPolicy.http11Only.wireFormat)
+
+/// Picks our first protocol that the client offers; without a match the handshake goes
+/// on without ALPN and the connection speaks HTTP/1.1.
+private let alpnSelect: @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
+    UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
+) -> Int32 = { _, out, outLength, clientList, clientLength, arg in
+    guard let arg, let out, let outLength, let clientList else { return SSL_TLSEXT_ERR_NOACK }
+    let serverList = arg.assumingMemoryBound(to: UInt8.self)
+    let serverLength: UInt32 = serverList == alpnBoth.pointer ? UInt32(alpnBoth.count) : UInt32(alpnHTTP11.count)
+    var selected: UnsafeMutablePointer<UInt8>?
+    let result = SSL_select_next_proto(&selected, outLength, serverList, serverLength, clientList, clientLength)
+    guard result == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_NOACK }
+    out.pointee = UnsafePointer(selected)
+    return SSL_TLSEXT_ERR_OK
+}
+
+/// Switches the handshake to the certificate for the client's server name (exact name,
+/// then a one-label wildcard); no SNI or no match keeps the default certificate.
+private let serverNameCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = {
+    ssl, _, arg in
+    guard let ssl, let arg, let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) else {
+        return SSL_TLSEXT_ERR_OK
+    }
+    let store = Unmanaged<CertificateStore>.fromOpaque(arg).takeUnretainedValue()
+    if let certificate = store.certificate(forServerName: name) {
+        SSL_set_SSL_CTX(ssl, certificate.context)
+    }
+    return SSL_TLSEXT_ERR_OK
+}

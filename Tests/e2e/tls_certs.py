@@ -1,0 +1,41 @@
+"""Certificates for the TLS tests, made with the openssl CLI: a test CA and leaves
+signed by it, so that clients can verify what the proxy serves and read its names."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def _run(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+class CertAuthority:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.cert = folder / "ca.pem"
+        self.key = folder / "ca.key"
+        _run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", str(self.key), "-out", str(self.cert), "-subj", "/CN=tenant-edge test CA",
+             "-days", "3", cwd=folder)
+        self.serial = 1000
+
+    def issue(self, cert_path: Path, key_path: Path, names: list[str], days: int = 3) -> None:
+        """A leaf for `names` (subjectAltName DNS entries), P-256, signed by this CA."""
+        cert_path.parent.mkdir(parents=True, exist_ok=True)
+        csr = cert_path.with_suffix(".csr")
+        ext = cert_path.with_suffix(".ext")
+        ext.write_text("subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
+        _run("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", str(key_path), "-out", str(csr), "-subj", f"/CN={names[0]}", cwd=self.folder)
+        self.serial += 1
+        _run("x509", "-req", "-in", str(csr), "-CA", str(self.cert), "-CAkey", str(self.key),
+             "-set_serial", str(self.serial), "-days", str(days), "-extfile", str(ext),
+             "-out", str(cert_path), cwd=self.folder)
+        csr.unlink()
+        ext.unlink()
+
+    def new_key(self, key_path: Path) -> None:
+        _run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(key_path),
+             cwd=self.folder)
