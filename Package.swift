@@ -39,7 +39,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TenantEdgeServer", dependencies: [
-            "TenantEdgeCore", "TenantContext", "CLinux", "COpenSSL",
+            "TenantEdgeCore", "TenantContext", "CLinux", "COpenSSL", "CNGHTTP2",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .executableTarget(name: "tenant-edge", dependencies: [

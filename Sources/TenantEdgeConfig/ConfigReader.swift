@@ -110,6 +110,30 @@ final class ConfigReader {
         return value
     }
 
+    /// A number from 0 to 1 inclusive (`0`, `0.25`, `1`), for sampling rates.
+    func fraction(_ node: Node, at path: String) -> Double? {
+        guard node.scalar != nil, node.tagName == .int || node.tagName == .float,
+              let value = node.float, value.isFinite
+        else {
+            report(path, node, "expected a number from 0.0 to 1.0")
+            return nil
+        }
+        guard value >= 0, value <= 1 else {
+            report(path, node, "must be from 0.0 to 1.0")
+            return nil
+        }
+        return value
+    }
+
+    /// One of an enumeration's raw values, listing them all when the text is none of them.
+    func choice<Choice: RawRepresentable & CaseIterable>(_ node: Node, at path: String, _: Choice.Type) -> Choice?
+        where Choice.RawValue == String {
+        guard let text = string(node, at: path) else { return nil }
+        if let value = Choice(rawValue: text) { return value }
+        report(path, node, "expected one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+        return nil
+    }
+
     func bool(_ node: Node, at path: String) -> Bool? {
         guard node.scalar != nil, node.tagName == .bool, let value = node.bool else {
             report(path, node, "expected true or false")

@@ -1,4 +1,5 @@
 import Foundation
+import TenantEdgeCore
 import Yams
 
 /// The whole proxy configuration, typed and validated; secrets already read from the environment.
@@ -8,12 +9,20 @@ import Yams
 /// - `admin`: `host:port` of the admin listener (optional)
 /// - `workers`: `auto` (one per processor, the default) or a number >= 1
 /// - `master_db`: `{url_env (MASTER_DB_URL), snapshot_path}`
-/// - `routing`: `{platform_domains, passthrough_hosts: {host: upstream}, retry_after_seconds (30)}`
+/// - `admin_token_env`: variable holding the admin listener's bearer token (optional)
+/// - `routing`: `{platform_domains, passthrough_hosts: {host: upstream}, retry_after_seconds (30),
+///   redirect_http_to_https (false)}`
 /// - `upstreams`: `{name: {servers: [host:port, ...]}}`; `default` required
 /// - `tls`: `{default_certificate: {cert, key}, certificates_dir}`
 /// - `tenant_context`: `{issuer, audience, ttl_seconds, sign_with, keys: [{kid, alg, secret_env}]}`
 /// - `timeouts`: `{client_header, client_keepalive, upstream_connect, upstream_header, body_idle}` seconds
 /// - `pages_dir`: folder of error page templates (optional)
+/// - `trusted_proxies`: CIDR list whose X-Forwarded-* and X-Request-Id are kept (default none)
+/// - `shutdown_timeout`: seconds in-flight requests get after SIGTERM (30)
+/// - `limits`: `{max_connections (100000), max_connections_per_worker (an equal share)}`
+/// - `health_path`: path answered 200 on the traffic port (optional)
+/// - `access_log`: `{enabled (true), path: stdout|FILE (stdout), sample: 0.0-1.0 (1.0)}`
+/// - `log`: `{level: trace|debug|info|notice|warning|error|critical (info), format: json|text (json)}`
 public struct EdgeConfig: Sendable, Equatable {
     public var listeners: [ListenerConfig]
     public var admin: SocketAddressSpec?
@@ -29,12 +38,26 @@ public struct EdgeConfig: Sendable, Equatable {
     public var pagesDirectory: String?
     /// Absolute folder of the config file, against which relative paths were resolved.
     public var configDirectory: String
+    /// Bearer token the admin listener requires; nil leaves it open (it is on loopback).
+    public var adminToken: AdminToken?
+    /// Peers whose X-Forwarded-For, X-Forwarded-Proto and X-Request-Id are kept.
+    public var trustedProxies: TrustedProxies
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    public var shutdownTimeout: Double
+    public var limits: LimitsConfig
+    /// Path answered 200 on the traffic port, for load balancer probes; nil disables it.
+    public var healthPath: String?
+    public var accessLog: AccessLogConfig
+    public var log: LogConfig
 
     public init(listeners: [ListenerConfig], admin: SocketAddressSpec? = nil, workers: Int,
                 masterDB: MasterDBConfig, routing: RoutingConfig = RoutingConfig(),
                 upstreams: [String: UpstreamConfig], tls: TLSConfig? = nil,
                 tenantContext: TenantContextConfig, timeouts: TimeoutConfig = TimeoutConfig(),
-                pagesDirectory: String? = nil, configDirectory: String) {
+                pagesDirectory: String? = nil, configDirectory: String, adminToken: AdminToken? = nil,
+                trustedProxies: TrustedProxies = TrustedProxies(), shutdownTimeout: Double = 30,
+                limits: LimitsConfig = LimitsConfig(), healthPath: String? = nil,
+                accessLog: AccessLogConfig = AccessLogConfig(), log: LogConfig = LogConfig()) {
         self.listeners = listeners
         self.admin = admin
         self.workers = workers
@@ -46,6 +69,13 @@ public struct EdgeConfig: Sendable, Equatable {
         self.timeouts = timeouts
         self.pagesDirectory = pagesDirectory
         self.configDirectory = configDirectory
+        self.adminToken = adminToken
+        self.trustedProxies = trustedProxies
+        self.shutdownTimeout = shutdownTimeout
+        self.limits = limits
+        self.healthPath = healthPath
+        self.accessLog = accessLog
+        self.log = log
     }
 
     /// The master database connection string (secret; from the `master_db.url_env` variable).
@@ -55,7 +85,8 @@ public struct EdgeConfig: Sendable, Equatable {
     public var redactedMasterDBURL: String { DatabaseURLRedactor.redact(masterDB.url) }
 
     static let keys = ["listen", "admin", "workers", "master_db", "routing", "upstreams", "tls",
-                       "tenant_context", "timeouts", "pages_dir"]
+                       "tenant_context", "timeouts", "pages_dir", "admin_token_env", "trusted_proxies",
+                       "shutdown_timeout", "limits", "health_path", "access_log", "log"]
 }
 
 extension EdgeConfig {
@@ -90,9 +121,21 @@ extension EdgeConfig {
         let tenantContext = TenantContextConfig.read(map["tenant_context"], at: "tenant_context", line: map.line, reader)
         let timeouts = TimeoutConfig.read(map["timeouts"], at: "timeouts", reader)
         let pagesDirectory = map["pages_dir"].flatMap { reader.filePath($0, at: "pages_dir") }
+        let adminToken = map["admin_token_env"].flatMap { AdminToken.read($0, at: "admin_token_env", reader) }
+        let trustedProxies = readTrustedProxies(map["trusted_proxies"], reader)
+        let shutdownTimeout = readShutdownTimeout(map["shutdown_timeout"], reader)
+        let limits = LimitsConfig.read(map["limits"], at: "limits", reader)
+        let healthPath = readHealthPath(map["health_path"], reader)
+        let accessLog = AccessLogConfig.read(map["access_log"], at: "access_log", reader)
+        let log = LogConfig.read(map["log"], at: "log", reader)
         // An optional key that is present but invalid has already been reported.
         if (map["admin"] != nil && admin == nil) || (map["tls"] != nil && tls == nil)
-            || (map["pages_dir"] != nil && pagesDirectory == nil) {
+            || (map["pages_dir"] != nil && pagesDirectory == nil)
+            || (map["admin_token_env"] != nil && adminToken == nil) || !healthPath.valid {
+            valid = false
+        }
+        if map["admin_token_env"] != nil, map["admin"] == nil {
+            reader.report("admin_token_env", map.keyNode("admin_token_env"), "has no effect without an admin listener (admin)")
             valid = false
         }
         if listeners.contains(where: { $0.protocol == .https }), map["tls"] == nil {
@@ -100,12 +143,16 @@ extension EdgeConfig {
             valid = false
         }
 
-        guard valid, let workers, let masterDB, let upstreams, let routing, let tenantContext, let timeouts else {
+        guard valid, let workers, let masterDB, let upstreams, let routing, let tenantContext, let timeouts,
+              let trustedProxies, let shutdownTimeout, let limits, let accessLog, let log
+        else {
             return nil
         }
         return EdgeConfig(listeners: listeners, admin: admin, workers: workers, masterDB: masterDB,
                           routing: routing, upstreams: upstreams, tls: tls, tenantContext: tenantContext,
-                          timeouts: timeouts, pagesDirectory: pagesDirectory, configDirectory: configDirectory)
+                          timeouts: timeouts, pagesDirectory: pagesDirectory, configDirectory: configDirectory,
+                          adminToken: adminToken, trustedProxies: trustedProxies, shutdownTimeout: shutdownTimeout,
+                          limits: limits, healthPath: healthPath.path, accessLog: accessLog, log: log)
     }
 
     /// `auto` follows the machine, so the same file suits a laptop and a 64-core host.

@@ -10,11 +10,16 @@ public struct RoutingConfig: Sendable, Equatable {
     public var passthroughHosts: [String: String]
     /// `Retry-After` for stores still provisioning (503), so clients back off instead of hammering.
     public var retryAfterSeconds: Int
+    /// Answer plain-HTTP requests with a 308 to the same URL on https, so stores are only
+    /// served encrypted; the health path and the admin listener are exempt.
+    public var redirectHTTPToHTTPS: Bool
 
-    public init(platformDomains: [String] = [], passthroughHosts: [String: String] = [:], retryAfterSeconds: Int = 30) {
+    public init(platformDomains: [String] = [], passthroughHosts: [String: String] = [:], retryAfterSeconds: Int = 30,
+                redirectHTTPToHTTPS: Bool = false) {
         self.platformDomains = platformDomains
         self.passthroughHosts = passthroughHosts
         self.retryAfterSeconds = retryAfterSeconds
+        self.redirectHTTPToHTTPS = redirectHTTPToHTTPS
     }
 }
 
@@ -23,7 +28,8 @@ extension RoutingConfig {
     /// upstream does not also produce a misleading "unknown upstream" for every passthrough host.
     static func read(_ node: Node?, at path: String, upstreamNames: Set<String>?, _ reader: ConfigReader) -> RoutingConfig? {
         guard let node else { return RoutingConfig() }
-        guard let map = reader.mapping(node, at: path, keys: ["platform_domains", "passthrough_hosts", "retry_after_seconds"]) else {
+        guard let map = reader.mapping(node, at: path, keys: ["platform_domains", "passthrough_hosts", "retry_after_seconds",
+                                                              "redirect_http_to_https"]) else {
             return nil
         }
         var valid = true
@@ -74,6 +80,13 @@ extension RoutingConfig {
                     valid = false
                 }
                 config.retryAfterSeconds = seconds
+            } else {
+                valid = false
+            }
+        }
+        if let value = map["redirect_http_to_https"] {
+            if let redirect = reader.bool(value, at: map.path("redirect_http_to_https")) {
+                config.redirectHTTPToHTTPS = redirect
             } else {
                 valid = false
             }

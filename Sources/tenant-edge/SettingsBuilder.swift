@@ -69,7 +69,7 @@ enum SettingsBuilder {
         do {
             store = try CertificateStore(
                 defaultCertificate: (pair.certificatePath, pair.keyPath),
-                directory: config.tls?.certificatesDirectory, alpn: .http11Only)
+                directory: config.tls?.certificatesDirectory, alpn: .h2AndHTTP11)
         } catch {
             throw BuildError(description: error.description)
         }

@@ -7,6 +7,7 @@ struct ConfigLoaderTests {
     static let environment = [
         "MASTER_DB_URL": "postgresql://edge:pw@db.internal:5432/platform?sslmode=require",
         "TENANT_CONTEXT_SECRET": secret,
+        "TENANT_EDGE_ADMIN_TOKEN": "admin-token-0123456789",
     ]
     static let exampleFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -67,6 +68,14 @@ struct ConfigLoaderTests {
         #expect(config.timeouts == TimeoutConfig())
         #expect(config.pagesDirectory == directory + "/pages")
         #expect(config.configDirectory == directory)
+        #expect(config.adminToken == AdminToken(environmentVariable: "TENANT_EDGE_ADMIN_TOKEN", value: "admin-token-0123456789"))
+        #expect(config.routing.redirectHTTPToHTTPS == false)
+        #expect(config.trustedProxies.ranges.map(\.description) == ["10.0.0.0/8", "::1/128"])
+        #expect(config.shutdownTimeout == 30)
+        #expect(config.limits == LimitsConfig(maxConnections: 100_000, maxConnectionsPerWorker: 50_000))
+        #expect(config.healthPath == "/__health")
+        #expect(config.accessLog == AccessLogConfig(enabled: true, destination: .stdout, sample: 1.0))
+        #expect(config.log == LogConfig(level: .info, format: .json))
     }
 
     @Test func defaultsApplyToAMinimalConfig() throws {

@@ -327,7 +327,7 @@ class EdgeProcess:
         self.stderr_path = os.path.join(workdir, "tenant-edge.stderr")
         self.proc: subprocess.Popen | None = None
 
-    def start(self, ready_host: str = f"shop1.{PLATFORM}", timeout: float = 60) -> "EdgeProcess":
+    def start(self, ready_host: str = f"shop1.{PLATFORM}", timeout: float = 30) -> "EdgeProcess":
         self._err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen([edge_bin(), "serve", "--config", self.config_path], env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self._err, stderr=self._err,

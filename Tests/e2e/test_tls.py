@@ -11,40 +11,15 @@ import time
 
 import pytest
 
-from conftest import edge_env
-from helpers import PLATFORM, EdgeProcess, config_yaml, free_port, verify_hs256
-from tls_certs import CertAuthority
+from helpers import PLATFORM, verify_hs256
+from tls_certs import CertAuthority, start_tls_edge
 
 
 @pytest.fixture(scope="module")
 def tls_edge(tmp_path_factory, database, backends):
-    work = tmp_path_factory.mktemp("tls")
-    ca = CertAuthority(work / "ca")
-    certs = work / "certs"
-    ca.issue(work / "default.pem", work / "default.key", ["default.test"])
-    ca.issue(certs / "www.shop1.test.pem", certs / "www.shop1.test.key", ["www.shop1.test"])
-    ca.issue(certs / f"_wildcard.{PLATFORM}.pem", certs / f"_wildcard.{PLATFORM}.key", [f"*.{PLATFORM}"])
-    ca.issue(certs / "live" / "www.demo1.test" / "fullchain.pem", certs / "live" / "www.demo1.test" / "privkey.pem",
-             ["www.demo1.test"])
-    (certs / "broken.test.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
-    (certs / "broken.test.key").write_text("garbage\n")
-    ca.issue(certs / "mismatch.test.pem", certs / "mismatch.test.key", ["mismatch.test"])
-    ca.new_key(certs / "mismatch.test.key")
-
-    port, tls_port, admin_port = free_port(), free_port(), free_port()
-    config = config_yaml(port, admin_port, backends["default"].port, backends["api"].port,
-                         str(work / "routes.json"))
-    config = config.replace("listen:\n", f'listen:\n  - {{ address: "127.0.0.1:{tls_port}", protocol: https }}\n', 1)
-    config += f"""tls:
-  default_certificate: {{ cert: "{work / 'default.pem'}", key: "{work / 'default.key'}" }}
-  certificates_dir: "{certs}"
-"""
-    config_path = work / "tenant-edge.yaml"
-    config_path.write_text(config)
-    proc = EdgeProcess(str(config_path), edge_env(database), port, str(work))
-    proc.start()
-    yield {"proc": proc, "port": tls_port, "ca": ca, "certs": certs, "backend": backends["default"]}
-    proc.stop()
+    edge = start_tls_edge(tmp_path_factory.mktemp("tls"), database, backends)
+    yield edge
+    edge["proc"].stop()
 
 
 def handshake(port: int, ca: CertAuthority, server_name: str | None) -> dict:

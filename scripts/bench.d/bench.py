@@ -489,7 +489,10 @@ def cmd_report(a):
         for c in CONTENDER_ORDER:
             v = summary[s].get(c)
             if v is None:
-                reason = meta.get("skipped", {}).get(c) or "not run"
+                reason = meta.get("skipped", {}).get(c)
+                if not reason and s != "h1-c64" and s != "h1-c512":
+                    reason = meta.get("skipped_tls", {}).get(c)
+                reason = reason or "not run"
                 L.append(f"| {CONTENDER_LABEL[c]} | skipped: {reason} | | | | | | |")
                 continue
             flag = ""

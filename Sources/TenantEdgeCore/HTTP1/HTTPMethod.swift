@@ -17,7 +17,7 @@ public enum HTTPMethod: UInt8, Sendable {
 
     /// Classifies the method token `buffer[start..<end]` (already checked to be a token).
     @inline(__always)
-    static func classify(_ buffer: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> HTTPMethod {
+    public static func classify(_ buffer: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> HTTPMethod {
         @inline(__always) func at(_ i: Int) -> UInt8 { buffer[start &+ i] }
         switch end &- start {
         case 3:

@@ -61,16 +61,9 @@ public final class RouteTable: Sendable {
     /// store steps (they never name a store) but may be a configured pass-through host.
     /// `host` must already be normalized (`HostNormalizer`). No allocation.
     public func resolve(_ host: UnsafeRawBufferPointer, isIPLiteral: Bool) -> RouteResolution {
-        if !isIPLiteral {
-            let row = hosts.find(host)
-            if row.index >= 0 {
-                let isCustom = row.value & RouteTableBuilder.customDomainFlag != 0
-                return RouteResolution(
-                    rule: .exact, storeIndex: Int32(bitPattern: row.value & ~RouteTableBuilder.customDomainFlag),
-                    hostKind: isCustom ? .custom : .platform, routeKey: Int(row.index))
-            }
-            if let wildcard = resolveWildcard(host) { return wildcard }
-        }
+        // The operator's pass-through hosts are checked first, although DESIGN.md lists them
+        // third: otherwise a store whose slug is `api` (or a customer row naming the
+        // platform's own host) would take over the platform's API host.
         let entry = passthrough.find(host)
         if entry.index >= 0 {
             let upstreamIndex = Int32(bitPattern: entry.value)
@@ -79,7 +72,15 @@ public final class RouteTable: Sendable {
                 upstreamIndex: upstreamIndex, upstream: passthroughUpstreams[Int(upstreamIndex)],
                 routeKey: hostCount + storeCount * domainBytes.count + Int(entry.index))
         }
-        return .notFound
+        guard !isIPLiteral else { return .notFound }
+        let row = hosts.find(host)
+        if row.index >= 0 {
+            let isCustom = row.value & RouteTableBuilder.customDomainFlag != 0
+            return RouteResolution(
+                rule: .exact, storeIndex: Int32(bitPattern: row.value & ~RouteTableBuilder.customDomainFlag),
+                hostKind: isCustom ? .custom : .platform, routeKey: Int(row.index))
+        }
+        return resolveWildcard(host) ?? .notFound
     }
 
     /// Normalizes first (a raw `Host` value is fine); an invalid host resolves to notFound.

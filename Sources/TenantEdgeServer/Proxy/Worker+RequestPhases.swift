@@ -18,6 +18,7 @@ extension Worker {
             switch client.state {
             case .handshaking: progressed = handshake(client)
             case .readingHead: progressed = readHead(client)
+            case .h2: progressed = h2Step(client)
             case .proxying: progressed = relay(client)
             case .tunnel: progressed = tunnel(client)
             case .answering: progressed = flushAnswer(client)
@@ -163,7 +164,7 @@ extension Worker {
 
     /// `X-Request-Id: <worker prefix>-<counter in hex>`: unique without a random draw
     /// per request. Clients' own ids are cut (no trusted hops yet), so this one is always set.
-    private func appendRequestId(_ out: inout [UInt8]) {
+    func appendRequestId(_ out: inout [UInt8]) {
         requestCounter &+= 1
         out.append(contentsOf: UpstreamRequestWriter.requestIdName)
         out.append(contentsOf: requestIdPrefix)
@@ -322,6 +323,15 @@ extension Worker {
             } else {
                 closeClient(client)
             }
+        case .h2:
+            guard let h2 = client.h2, h2.streams.isEmpty else {
+                client.deadline = now + settings.timeouts.clientKeepAlive
+                return
+            }
+            // Idle: say GOAWAY so the client opens a new connection next time, then close.
+            h2.goAway()
+            h2Flush(client)
+            closeClient(client)
         case .handshaking, .tunnel, .answering, .lingering:
             closeClient(client)
         case .closed:

@@ -12,6 +12,8 @@ final class ClientConnection {
         case readingHead
         /// A request is being relayed through `upstream`.
         case proxying
+        /// HTTP/2 (ALPN h2): frames through `h2`, requests as streams.
+        case h2
         /// After a 101 answer: raw bytes both ways until either side closes.
         case tunnel
         /// Writing a response we produced ourselves; then next request or close.
@@ -46,6 +48,7 @@ final class ClientConnection {
     var requests = 0
     /// The TLS state on https listeners; nil on plain ones.
     var tls: TLSSession?
+    var h2: H2Session?
     /// The normalized SNI name, to refuse a Host of another store (421).
     var serverName: [UInt8]?
 

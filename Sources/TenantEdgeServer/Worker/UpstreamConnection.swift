@@ -14,6 +14,8 @@ final class UpstreamConnection {
     /// byte may be the backend closing an idle keep-alive connection, which is retryable.
     var reused = false
     var client: ClientConnection?
+    /// Set instead of `client` when the exchange belongs to an HTTP/2 stream.
+    var stream: H2Stream?
     var idleSince: Int64 = 0
     var closed = false
 

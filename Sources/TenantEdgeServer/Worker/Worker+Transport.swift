@@ -10,28 +10,41 @@ extension Worker {
         return result
     }
 
-    /// Writes `first` then `second`. Over TLS both are joined into one record when they
-    /// fit (one syscall, one record, as `writev` does for plain sockets).
+    /// Writes `first` then `second`; fewer bytes than offered means the socket is full
+    /// (callers then wait for writability). Over TLS the pieces are joined into records of
+    /// up to 16 KiB and written until everything is out or OpenSSL would block, since a
+    /// record-sized partial write says nothing about the socket.
     func clientWrite(_ client: ClientConnection, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Socket.IOResult {
         guard let tls = client.tls else { return Socket.write(client.fd, first, second) }
-        let result: Socket.IOResult
-        if first.isEmpty {
-            result = tls.write(second)
-        } else if second.isEmpty {
-            result = tls.write(first)
-        } else {
-            let take = min(second.count, max(0, tlsScratch.count - first.count))
-            if take == 0 {
-                result = tls.write(first)
-            } else {
+        var total = 0
+        let firstCount = first.count
+        let all = firstCount + second.count
+        while total < all {
+            let result: Socket.IOResult
+            if total < firstCount && second.count > 0 && firstCount - total < tlsScratch.count {
+                // Join the end of the head and the start of the body into one record.
+                let headPart = firstCount - total
+                let bodyPart = min(second.count, tlsScratch.count - headPart)
                 let base = tlsScratch.baseAddress!
-                base.copyMemory(from: first.baseAddress!, byteCount: first.count)
-                (base + first.count).copyMemory(from: second.baseAddress!, byteCount: take)
-                result = tls.write(UnsafeRawBufferPointer(start: base, count: first.count + take))
+                base.copyMemory(from: first.baseAddress! + total, byteCount: headPart)
+                (base + headPart).copyMemory(from: second.baseAddress!, byteCount: bodyPart)
+                result = tls.write(UnsafeRawBufferPointer(start: base, count: headPart + bodyPart))
+            } else if total < firstCount {
+                result = tls.write(UnsafeRawBufferPointer(rebasing: first[total...]))
+            } else {
+                result = tls.write(UnsafeRawBufferPointer(rebasing: second[(total - firstCount)...]))
+            }
+            switch result {
+            case .bytes(let n):
+                total += n
+            case .wouldBlock:
+                if tls.need == .read { client.readable = false }
+                return total > 0 ? .bytes(total) : result
+            case .closed, .failed:
+                return total > 0 ? .bytes(total) : result
             }
         }
-        if case .wouldBlock = result, tls.need == .read { client.readable = false }
-        return result
+        return .bytes(total)
     }
 
     /// Readiness after an event: a TLS operation that waited for the other direction
@@ -61,6 +74,7 @@ extension Worker {
                 }
             }
             counters.add(.tlsHandshakes)
+            if tls.negotiatedH2 { return h2Begin(client) }
             client.state = .readingHead
             return true
         case .wouldBlock:

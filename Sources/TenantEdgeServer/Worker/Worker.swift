@@ -156,6 +156,9 @@ final class Worker {
             if events & writeMask != 0 { upstream.writable = true }
             if let client = upstream.client {
                 process(client)
+            } else if let stream = upstream.stream {
+                h2ProcessStream(stream)
+                process(stream.session.client)
             } else if upstream.connected && events & readMask != 0 {
                 // An idle pooled connection that became readable: the backend closed it
                 // or sent bytes nobody asked for. Either way it can no longer be trusted.
@@ -209,6 +212,19 @@ final class Worker {
             client.upstream = nil
             closeUpstream(upstream)
         }
+        if let h2 = client.h2 {
+            for stream in h2.streams.values {
+                stream.closed = true
+                if let upstream = stream.upstream {
+                    stream.upstream = nil
+                    upstream.stream = nil
+                    closeUpstream(upstream)
+                }
+            }
+            h2.streams.removeAll()
+            h2.close()
+            client.h2 = nil
+        }
         if client.requests > 0 || client.exchange.responseHeadDone { client.tls?.shutdown() }
         setSlot(client.fd, .empty)
         Socket.close(client.fd)
@@ -233,6 +249,7 @@ final class Worker {
         guard !upstream.closed else { return }
         upstream.closed = true
         upstream.client = nil
+        upstream.stream = nil
         setSlot(upstream.fd, .empty)
         Socket.close(upstream.fd)
     }
@@ -246,8 +263,12 @@ final class Worker {
             switch slots[index] {
             case .client(let client) where client.deadline <= now:
                 expire(client)
-            case .upstream(let upstream) where upstream.client == nil && now - upstream.idleSince >= settings.timeouts.upstreamIdle:
-                closeUpstream(upstream)
+            case .upstream(let upstream):
+                if let stream = upstream.stream {
+                    if stream.deadline <= now { h2Expire(stream) }
+                } else if upstream.client == nil && now - upstream.idleSince >= settings.timeouts.upstreamIdle {
+                    closeUpstream(upstream)
+                }
             default:
                 continue
             }
@@ -264,8 +285,12 @@ final class Worker {
         }
         listeners.removeAll()
         for index in slots.indices {
-            if case .client(let client) = slots[index], client.state == .readingHead, client.input.isEmpty {
+            guard case .client(let client) = slots[index] else { continue }
+            if client.state == .readingHead && client.input.isEmpty {
                 closeClient(client)
+            } else if let h2 = client.h2 {
+                h2.goAway()
+                h2Flush(client)
             }
         }
     }

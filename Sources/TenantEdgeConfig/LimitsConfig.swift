@@ -1,0 +1,61 @@
+import Yams
+
+/// `limits:`: how many client connections the proxy holds at once. Over a limit the workers
+/// stop accepting (the kernel's backlog queues the rest) rather than run out of file
+/// descriptors or memory and fail everyone.
+public struct LimitsConfig: Sendable, Equatable {
+    /// Across all workers.
+    public var maxConnections: Int
+    /// Per worker; nil means an equal share of `maxConnections`, rounded up.
+    public var maxConnectionsPerWorker: Int?
+
+    public init(maxConnections: Int = 100_000, maxConnectionsPerWorker: Int? = nil) {
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerWorker = maxConnectionsPerWorker
+    }
+
+    /// The per-worker limit for `workers` workers.
+    public func perWorker(workers: Int) -> Int {
+        maxConnectionsPerWorker ?? (maxConnections + max(1, workers) - 1) / max(1, workers)
+    }
+}
+
+extension LimitsConfig {
+    static func read(_ node: Node?, at path: String, _ reader: ConfigReader) -> LimitsConfig? {
+        var config = LimitsConfig()
+        guard let node else { return config }
+        guard let map = reader.mapping(node, at: path, keys: ["max_connections", "max_connections_per_worker"]) else {
+            return nil
+        }
+        var valid = true
+        if let value = map["max_connections"] {
+            if let count = positive(value, at: map.path("max_connections"), reader) {
+                config.maxConnections = count
+            } else {
+                valid = false
+            }
+        }
+        if let value = map["max_connections_per_worker"] {
+            if let count = positive(value, at: map.path("max_connections_per_worker"), reader) {
+                config.maxConnectionsPerWorker = count
+                if count > config.maxConnections {
+                    reader.report(map.path("max_connections_per_worker"), value,
+                                  "\(count) is more than max_connections (\(config.maxConnections))")
+                    valid = false
+                }
+            } else {
+                valid = false
+            }
+        }
+        return valid ? config : nil
+    }
+
+    private static func positive(_ node: Node, at path: String, _ reader: ConfigReader) -> Int? {
+        guard let count = reader.int(node, at: path) else { return nil }
+        guard count >= 1 else {
+            reader.report(path, node, "must be at least 1")
+            return nil
+        }
+        return count
+    }
+}
