@@ -36,12 +36,17 @@ public final class PostgresConnection: Sendable {
     /// Connects with a libpq URL or keyword string. `connect_timeout` defaults to
     /// `connectTimeoutSeconds` unless the string sets its own: libpq's default is to wait forever,
     /// which would hang startup and reconnects on a black-holed address.
-    public static func connect(_ conninfo: String, connectTimeoutSeconds: Int = 5) throws(MasterDBError) -> PostgresConnection {
+    ///
+    /// `defaults` are further keyword defaults (the change feed's TCP keepalives and
+    /// `application_name`); like `connect_timeout`, the connection string overrides them.
+    public static func connect(
+        _ conninfo: String, connectTimeoutSeconds: Int = 5, defaults: KeyValuePairs<String, String> = [:]
+    ) throws(MasterDBError) -> PostgresConnection {
         let options = try ConnectionOptions.parse(conninfo)
         // Later keywords override earlier ones, and `expand_dbname` expands the string in place
         // of `dbname`, so a connect_timeout inside the string wins over ours.
-        let keywords = ["connect_timeout", "dbname"]
-        let values = [String(connectTimeoutSeconds), conninfo]
+        let keywords = ["connect_timeout"] + defaults.map(\.key) + ["dbname"]
+        let values = [String(connectTimeoutSeconds)] + defaults.map(\.value) + [conninfo]
         let connection = withCStrings(keywords) { keywordPointers in
             withCStrings(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
         }
@@ -78,6 +83,12 @@ public final class PostgresConnection: Sendable {
     /// The socket to watch for readability before calling `notifications()`.
     public var socketDescriptor: Int32 {
         handle.withLock { PQsocket($0) }
+    }
+
+    /// The server process of this session (`pg_backend_pid()`), known to libpq without a query;
+    /// a NOTIFY this session sent carries it, which is how the self-NOTIFY probe is recognized.
+    public var backendProcessID: Int32 {
+        handle.withLock { PQbackendPID($0) }
     }
 
     /// Whether libpq still considers the session usable.

@@ -28,6 +28,25 @@ public struct RouteSnapshotFile: Sendable {
         } catch {
             throw RouteSnapshotError(code: .io, path: path, detail: "cannot encode: \(error)")
         }
+        try writeAtomically(bytes)
+    }
+
+    /// Writes the live rows of `table` in the same format, encoded directly from the table's
+    /// indexes: a million-host map as `RouteMapData` and through `JSONEncoder` would cost
+    /// seconds and hundreds of megabytes on every sync.
+    public func write(_ table: RouteTable) throws(RouteSnapshotError) {
+        try writeAtomically(RouteSnapshotEncoder.encode(table))
+    }
+
+    private func writeAtomically(_ bytes: some ContiguousBytes) throws(RouteSnapshotError) {
+        var failure: RouteSnapshotError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(RouteSnapshotError) { try writeAtomically(buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    private func writeAtomically(_ buffer: UnsafeRawBufferPointer) throws(RouteSnapshotError) {
         let directory = (path as NSString).deletingLastPathComponent
         let folder = directory.isEmpty ? "." : directory
         let temporary = "\(folder)/.\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: .min ... .max)).tmp"
@@ -35,7 +54,7 @@ public struct RouteSnapshotFile: Sendable {
         guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
         var renamed = false
         defer { if !renamed { unlink(temporary) } }
-        let written = bytes.withUnsafeBytes { buffer in writeAll(descriptor, buffer) }
+        let written = writeAll(descriptor, buffer)
         let synced = written && fsync(descriptor) == 0
         let savedErrno = errno
         close(descriptor)

@@ -2,46 +2,47 @@ import Logging
 import TenantEdgeConfig
 import TenantEdgeCore
 import TenantEdgeMaster
+import TenantEdgeServer
 
-/// Loads the hostname map from the master database into RouteTables.
-///
-/// This is the one-shot loader; the change feed (LISTEN/NOTIFY, catch-up, snapshot) grows
-/// from it without the workers noticing, since they only ever see published tables.
+/// Wires the change feed to the server: the first map before the server binds, every later
+/// map published to the workers (who pick it up between requests, woken at once).
 final class RouteSource {
-    private let config: EdgeConfig
+    let feed: ChangeFeed
     private let logger: Logger
-    private var generation: UInt64 = 0
 
     init(config: EdgeConfig, logger: Logger) {
-        self.config = config
+        var configuration = ChangeFeedConfiguration(
+            connectionString: config.masterDBURL, policy: SettingsBuilder.policy(config),
+            snapshotPath: config.masterDB.snapshotPath)
+        configuration.applicationName = "tenant-edge"
+        feed = ChangeFeed(configuration: configuration, logger: logger)
         self.logger = logger
     }
 
+    var status: ChangeFeedStatus { feed.status }
+
+    /// The map to start with: from the database, or from the snapshot when the database is
+    /// unreachable (readiness is then degraded and the feed keeps trying).
     func loadInitial() throws -> RouteTable {
-        try load()
-    }
-
-    /// A fresh table, or nil (logged) if the database cannot be read: the old one stays.
-    func reload(previous: RouteTable) -> RouteTable? {
-        do {
-            return try load()
-        } catch {
-            logger.error("route reload failed; keeping the current map", metadata: ["error": "\(error)", "generation": "\(previous.generation)"])
-            return nil
+        switch try feed.start() {
+        case .database(let table):
+            return table
+        case .snapshot(let table, let reason):
+            logger.warning("started from the route snapshot (degraded)", metadata: ["reason": "\(reason)"])
+            return table
         }
     }
 
-    private func load() throws -> RouteTable {
-        let connection = try PostgresConnection.connect(config.masterDBURL)
-        let data = try RouteLoader.loadAll(connection)
-        generation += 1
-        let table = RouteTable(data: data, policy: SettingsBuilder.policy(config), generation: generation)
-        for row in table.skippedRows.prefix(20) {
-            logger.warning("skipped route row", metadata: ["row": "\(row)"])
+    /// Starts the feed thread; call once the server runs.
+    func startFeed(routes: RouteTableStore, control: ServerControl) {
+        feed.run { table in
+            routes.publish(table)
+            control.wakeAll()
         }
-        logger.info("route map loaded", metadata: [
-            "generation": "\(generation)", "hosts": "\(table.hostCount)", "stores": "\(table.storeCount)",
-            "skipped": "\(table.skippedRows.count)", "sequence": "\(table.sequence)"])
-        return table
+    }
+
+    /// SIGHUP: a full resync, off the main thread.
+    func resync() {
+        feed.resync()
     }
 }

@@ -14,20 +14,32 @@ struct ServeCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
-        let signals = SignalLoop()
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        var logger = Logger(label: "tenant-edge")
-        logger.logLevel = .info
-
+        var signals = SignalLoop()
         let config: EdgeConfig
-        let settings: ServerSettings
+        var settings: ServerSettings
         do {
             config = try ConfigLoader.load(path: options.config)
             settings = try SettingsBuilder.build(config)
+            if config.accessLog.enabled {
+                if case .file(let path) = config.accessLog.destination {
+                    settings.accessLog = try AccessLogFile(path: path)
+                } else {
+                    settings.accessLog = try AccessLogFile(path: nil)
+                }
+                settings.accessLogSample = config.accessLog.sample
+            }
         } catch {
             printError("\(error)")
             throw ExitCode(2)
         }
+        let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in
+            if config.log.format == .json { return JSONLogHandler(label: label, level: level) }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tenant-edge")
         ProcessLimits.raiseOpenFiles(logger: logger)
 
         let source = RouteSource(config: config, logger: logger)
@@ -39,40 +51,91 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let routes = RouteTableStore(table)
+        let lifecycle = Lifecycle()
         let server: EdgeServer
+        let admin: AdminServer?
         do {
             let certificates = CertificatePublisher(try SettingsBuilder.certificates(config, logger: logger))
             server = try EdgeServer(settings: settings, routes: routes, certificates: certificates, logger: logger)
+            admin = try startAdmin(config, server: server, source: source, lifecycle: lifecycle, logger: logger)
             try server.start()
+            source.startFeed(routes: routes, control: server.control)
         } catch {
             printError("cannot start: \(error)")
             throw ExitCode(1)
         }
         logger.info("serving", metadata: [
             "listeners": "\(config.listeners.map { "\($0.protocol.rawValue)://\($0.address)" }.joined(separator: " "))",
+            "admin": "\(config.admin.map { "\($0)" } ?? "off")",
             "workers": "\(settings.workers)", "hosts": "\(table.hostCount)", "stores": "\(table.storeCount)"])
 
+        let stopped = DispatchSemaphore(value: 0)
         loop: while true {
-            switch signals.next() {
+            switch signals.next(timeoutMs: lifecycle.isDraining ? 100 : -1) {
             case .reload:
                 reloadCertificates(into: server.certificates, logger: logger)
-                if let newTable = source.reload(previous: routes.current) {
-                    routes.publish(newTable)
-                    server.control.wakeAll()
+                source.resync()
+            case .terminate, .interrupt:
+                if lifecycle.isDraining {
+                    logger.warning("second stop signal: exiting now")
+                    Foundation.exit(0)
                 }
-            case .terminate:
-                logger.info("SIGTERM: draining", metadata: ["deadline_s": "30"])
-                server.control.stop(deadlineMs: 30_000)
-                break loop
-            case .interrupt:
-                logger.info("SIGINT: stopping", metadata: ["deadline_s": "2"])
-                server.control.stop(deadlineMs: 2_000)
-                break loop
+                // Unready first, so load balancers stop sending; then stop accepting, let
+                // in-flight requests finish up to the deadline, close idle connections.
+                lifecycle.beginDrain()
+                let seconds = signals.lastEvent == .interrupt ? min(2, config.shutdownTimeout) : config.shutdownTimeout
+                logger.info("draining", metadata: ["deadline_s": "\(seconds)"])
+                server.control.stop(deadlineMs: Int64(seconds * 1000))
+                let handoff = server
+                Thread {
+                    handoff.waitUntilStopped()
+                    stopped.signal()
+                }.start()
             case .reopenLogs:
-                continue
+                // Log rotation: the file was moved away; write to a new one at the same path.
+                do {
+                    try settings.accessLog?.reopen()
+                    logger.info("access log reopened")
+                } catch {
+                    logger.error("cannot reopen the access log", metadata: ["error": "\(error)"])
+                }
+            case nil:
+                if stopped.wait(timeout: .now()) == .success { break loop }
             }
         }
-        server.waitUntilStopped()
+        admin?.stop()
         logger.info("stopped")
+    }
+
+    /// The admin listener (health, readiness, metrics, route lookups, JWKS) on its own
+    /// thread, so that scrapes never touch a worker.
+    private func startAdmin(
+        _ config: EdgeConfig, server: EdgeServer, source: RouteSource, lifecycle: Lifecycle, logger: Logger
+    ) throws -> AdminServer? {
+        guard let spec = config.admin else { return nil }
+        let address = try SocketAddress.resolve(host: spec.host, port: Int(spec.port))
+        let routes = server.routes
+        let status = source.status
+        let sources = AdminSources(
+            routes: routes, counters: server.counters, latency: server.latency,
+            readiness: {
+                if lifecycle.isDraining { return (false, "draining") }
+                let feed = status.current
+                if !feed.ready { return (false, feed.degradedReason ?? "route map not loaded") }
+                return (true, feed.degradedReason)
+            },
+            routeStatus: {
+                let feed = status.current
+                let table = routes.current
+                return RouteMapStatus(
+                    generation: table.generation, hosts: table.hostCount, stores: table.storeCount,
+                    ageSeconds: feed.syncAge() ?? 0, lastSequence: feed.lastAppliedSequence,
+                    reconnects: UInt64(feed.reconnects), notifications: UInt64(feed.notificationsReceived),
+                    servingFromSnapshot: feed.degradedReason != nil)
+            },
+            bearerToken: config.adminToken?.value)
+        let admin = try AdminServer(address: address, sources: sources, logger: logger)
+        admin.start()
+        return admin
     }
 }

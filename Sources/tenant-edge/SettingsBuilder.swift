@@ -52,9 +52,14 @@ enum SettingsBuilder {
         timeouts.upstreamConnect = milliseconds(config.timeouts.upstreamConnect)
         timeouts.upstreamHeader = milliseconds(config.timeouts.upstreamHeader)
         timeouts.bodyIdle = milliseconds(config.timeouts.bodyIdle)
-        return ServerSettings(
+        var settings = ServerSettings(
             listeners: listeners, upstreams: upstreams, workers: config.workers, timeouts: timeouts,
             errorPages: pages, signer: signer, tokenTTLSeconds: config.tenantContext.ttlSeconds)
+        settings.trustedProxies = config.trustedProxies
+        settings.maxConnectionsPerWorker = config.limits.perWorker(workers: config.workers)
+        settings.healthPath = config.healthPath.map { Array($0.utf8) }
+        settings.redirectHTTPToHTTPS = config.routing.redirectHTTPToHTTPS
+        return settings
     }
 
     /// The certificate store for https listeners, or nil when there are none. A bad file

@@ -21,10 +21,22 @@ struct SignalLoop {
         fd = signalfd(-1, &set, Int32(SFD_CLOEXEC))
     }
 
-    func next() -> Event {
+    /// The last event returned, to tell SIGINT's short deadline from SIGTERM's.
+    private(set) var lastEvent: Event?
+
+    /// The next signal, or nil after `timeoutMs` (-1: wait forever).
+    mutating func next(timeoutMs: Int32 = -1) -> Event? {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, timeoutMs) > 0 else { return nil }
+        let event = read()
+        lastEvent = event
+        return event
+    }
+
+    private func read() -> Event {
         while true {
             var info = signalfd_siginfo()
-            let n = read(fd, &info, MemoryLayout<signalfd_siginfo>.size)
+            let n = Glibc.read(fd, &info, MemoryLayout<signalfd_siginfo>.size)
             guard n == MemoryLayout<signalfd_siginfo>.size else { continue }
             switch Int32(info.ssi_signo) {
             case SIGHUP: return .reload

@@ -17,6 +17,12 @@ enum TestDatabase {
         try String(contentsOf: repositoryRoot.appendingPathComponent("config/sql/\(name)"), encoding: .utf8)
     }
 
+    /// The test URL with `search_path` set to `schema`, for code that opens its own connections
+    /// (the change feed).
+    static func url(forSchema schema: String) -> String {
+        url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+    }
+
     /// A connection whose search_path is a new, empty schema, optionally with the platform tables.
     static func freshSchema(withPlatformTables: Bool = true) throws -> Schema {
         let connection = try PostgresConnection.connect(url)

@@ -12,11 +12,16 @@
 /// - hop-by-hop fields (RFC 9110 section 7.6.1) and every field the client's `Connection`
 ///   names, so that a client can never make the proxy drop a header it adds.
 public enum UpstreamRequestWriter {
-    /// Whether a field of this kind is removed before forwarding.
-    public static func strips(_ name: HeaderName, storeHost: Bool, upgrade: Bool) -> Bool {
+    /// Whether a field of this kind is removed before forwarding. From a trusted hop (a load
+    /// balancer in `trusted_proxies`) `X-Forwarded-Proto` and `X-Request-Id` are kept:
+    /// that hop terminated the client's connection and named the request first.
+    /// `X-Forwarded-For` is always cut here; the proxy writes it again, appended to.
+    public static func strips(_ name: HeaderName, storeHost: Bool, upgrade: Bool, trustedHop: Bool = false) -> Bool {
         switch name {
-        case .xTenantContext, .xForwardedFor, .xForwardedProto, .xForwardedHost, .xForwardedPort,
-             .xRequestId, .forwarded, .connection, .keepAlive, .proxyConnection, .te, .trailer,
+        case .xForwardedProto, .xRequestId:
+            return !trustedHop
+        case .xTenantContext, .xForwardedFor, .xForwardedHost, .xForwardedPort,
+             .forwarded, .connection, .keepAlive, .proxyConnection, .te, .trailer,
              .proxyAuthorization, .proxyAuthenticate:
             return true
         case .xStoreId, .xStoreSlug:
@@ -35,7 +40,8 @@ public enum UpstreamRequestWriter {
     /// appends its own header lines and calls `finish`.
     public static func begin(
         into out: inout [UInt8], head: HTTPRequestHead, fields: [HeaderField],
-        buffer: UnsafeRawBufferPointer, storeHost: Bool, parser: borrowing HTTPRequestParser
+        buffer: UnsafeRawBufferPointer, storeHost: Bool, parser: borrowing HTTPRequestParser,
+        trustedHop: Bool = false
     ) {
         out.removeAll(keepingCapacity: true)
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[head.methodRange]))
@@ -45,7 +51,7 @@ public enum UpstreamRequestWriter {
         let hasConnectionField = fields.contains { $0.name == .connection }
         for index in fields.indices {
             let field = fields[index]
-            if strips(field.name, storeHost: storeHost, upgrade: head.upgrade) { continue }
+            if strips(field.name, storeHost: storeHost, upgrade: head.upgrade, trustedHop: trustedHop) { continue }
             // In absolute-form the target's authority is the host (RFC 9112 section 3.2.2):
             // the Host line is rewritten to match it below.
             if field.name == .host && head.isAbsoluteForm { continue }

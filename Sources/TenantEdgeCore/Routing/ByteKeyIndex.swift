@@ -46,7 +46,14 @@ struct ByteKeyIndex: Sendable {
 
     /// The number and value of `key`, or index -1. The per-request path: no allocation.
     func find(_ key: UnsafeRawBufferPointer) -> (index: Int32, value: UInt32) {
-        let hash = Self.hash(key)
+        find(key, hash: Self.hash(key))
+    }
+
+    /// `find` with the key's hash already computed: a route table with an overlay looks the
+    /// same key up in two indexes and hashes it once.
+    @inline(__always)
+    func find(_ key: UnsafeRawBufferPointer, hash: UInt32) -> (index: Int32, value: UInt32) {
+        if entryOffsets.isEmpty { return (-1, 0) }
         return slots.withUnsafeBufferPointer { slots in
             arena.withUnsafeBytes { arena in
                 var slot = Int(hash) & mask
@@ -68,6 +75,21 @@ struct ByteKeyIndex: Sendable {
 
     func find(_ key: [UInt8]) -> (index: Int32, value: UInt32) {
         key.withUnsafeBytes { find($0) }
+    }
+
+    /// The value stored with key number `index`.
+    func value(at index: Int32) -> UInt32 {
+        let start = Int(entryOffsets[Int(index)])
+        return arena.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start + 6, as: UInt32.self) }
+    }
+
+    /// Replaces the value of key number `index`; the key keeps its number. Used by the route
+    /// overlay, where a hostname changes store or becomes a tombstone between batches.
+    mutating func setValue(_ value: UInt32, at index: Int32) {
+        let start = Int(entryOffsets[Int(index)]) + 6
+        for shift in stride(from: 0, to: 32, by: 8) {
+            arena[start + shift / 8] = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+        }
     }
 
     /// Adds `key` with `value` unless the key is present (then nothing changes). Returns the
@@ -121,12 +143,22 @@ struct ByteKeyIndex: Sendable {
     /// keyed one. Keys come from the platform's database and our configuration, not from the
     /// requests being looked up; someone able to register thousands of crafted colliding
     /// hostnames would lengthen probe chains, not change results.
+    ///
+    /// Finished with murmur3's fmix32: slots are picked by the low bits, and FNV's low bits
+    /// depend only on the low bits of each step, so keys that differ in their last characters
+    /// (`...-000000000a1`, `shop123.example`) clustered into long probe runs. Measured on a
+    /// million keys (release, contended 2-core machine): random lookups 1.25 us -> 0.4-0.6 us.
     @inline(__always)
     static func hash(_ key: UnsafeRawBufferPointer) -> UInt32 {
         var hash: UInt32 = 0x811C_9DC5
         for byte in key {
             hash = (hash ^ UInt32(byte)) &* 0x0100_0193
         }
+        hash ^= hash >> 16
+        hash = hash &* 0x85EB_CA6B
+        hash ^= hash >> 13
+        hash = hash &* 0xC2B2_AE35
+        hash ^= hash >> 16
         return hash
     }
 

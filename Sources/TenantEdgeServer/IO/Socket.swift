@@ -112,6 +112,20 @@ enum Socket {
         }
     }
 
+    /// Looks at received bytes without taking them: a PROXY protocol header must be read
+    /// exactly, leaving a TLS ClientHello that may follow it in the socket for OpenSSL.
+    static func peek(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
+        while true {
+            let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK))
+            if n > 0 { return .bytes(n) }
+            if n == 0 { return .closed }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+            return .failed(e)
+        }
+    }
+
     static func shutdownWrite(_ fd: Int32) {
         Glibc.shutdown(fd, Int32(SHUT_WR))
     }

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import TenantEdgeCore
 
 /// A resolved IPv4 or IPv6 address with port, kept as the raw `sockaddr` the kernel wants
 /// so that connecting on the hot path needs no resolution or conversion.
@@ -29,6 +30,18 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     }
 
     var family: Int32 { Int32(storage.ss_family) }
+
+    /// The address as the value type that trust checks and `X-Forwarded-For` use.
+    var clientAddress: ClientAddress? {
+        withUnsafeBytes(of: storage) { raw in
+            if family == AF_INET6 {
+                let offset = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
+                return ClientAddress(networkBytes: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 16)]), port: UInt16(port))
+            }
+            let offset = MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!
+            return ClientAddress(networkBytes: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 4)]), port: UInt16(port))
+        }
+    }
 
     /// The numeric host, as written into `X-Forwarded-For`.
     public var host: String {

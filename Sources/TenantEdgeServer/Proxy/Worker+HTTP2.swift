@@ -20,6 +20,9 @@ extension Worker {
         }
         client.h2 = session
         client.state = .h2
+        client.h2Started = true
+        counters.add(.http1Closed)
+        counters.add(.h2Opened)
         client.deadline = now + settings.timeouts.clientKeepAlive
         return true
     }
@@ -34,7 +37,6 @@ extension Worker {
                 switch clientRead(client, into: space) {
                 case .bytes(let n):
                     client.input.didWrite(n)
-                    counters.add(.bytesIn, UInt64(n))
                     if !h2.receive(client.input.readable) {
                         client.closeAfterResponse = true   // flush GOAWAY, then close
                     }
@@ -93,7 +95,6 @@ extension Worker {
             switch result {
             case .bytes(let n):
                 client.outputSent += n
-                counters.add(.bytesOut, UInt64(n))
                 wrote = true
                 if client.hasPendingOutput { client.writable = false; return wrote }
             case .wouldBlock:
@@ -191,7 +192,7 @@ extension Worker {
 
     func h2StreamClosed(_ stream: H2Stream) {
         stream.closed = true
-        counters.add(.status2xx, 0)
+        if stream.startedAt > 0 { latency.record(milliseconds: now - stream.startedAt) }
         if let upstream = stream.upstream {
             h2ReleaseUpstream(stream, upstream, reusable: false)
         }

@@ -18,6 +18,7 @@ extension Worker {
             let error = Socket.pendingError(upstream.fd)
             guard error == 0 else {
                 upstream.server.markFailure(now: now)
+                counters.add(.upstreamConnectErrors)
                 logger.warning("upstream connect failed", metadata: ["server": "\(upstream.server.address)", "errno": "\(error)"])
                 failBeforeResponse(client, kind: .badGateway)
                 return true
@@ -174,6 +175,8 @@ extension Worker {
         if client.exchange.responseHeadDone && !client.hasPendingOutput && client.exchange.responsePending == 0 {
             if client.exchange.responseStatus == 101 {
                 client.state = .tunnel
+                client.tunnelOpen = true
+                counters.add(.tunnelsOpened)
                 client.deadline = now + settings.timeouts.bodyIdle
                 return true
             }
@@ -243,6 +246,9 @@ extension Worker {
             client.exchange.responseParser, from: headBytes, closeClient: closeClient,
             announceKeepAlive: client.exchange.http10, into: &client.output)
         upstream.input.consume(head.headLength)
+        countStatus(head.status)
+        client.exchange.status = head.status
+        client.exchange.responseHeadAt = now
         client.exchange.responseHeadDone = true
         client.exchange.responseStatus = head.status
         client.exchange.upstreamKeepAlive = head.keepAlive && head.status != 101
@@ -329,6 +335,7 @@ extension Worker {
                 client.exchange.retried = true
                 client.exchange.headSent = 0
                 client.exchange.responseParser.reset()
+                counters.add(.upstreamRetries)
                 dispatch(client, forceNew: true)
                 return
             }
@@ -359,6 +366,7 @@ extension Worker {
             closeUpstream(upstream)
         }
         if client.closeAfterResponse || !requestComplete || !client.exchange.keepAlive || draining {
+            logExchange(client)
             lingerAndClose(client)
         } else {
             nextRequest(client)

@@ -16,6 +16,7 @@ extension Worker {
         var progressed = true
         while progressed {
             switch client.state {
+            case .proxyHeader: progressed = readProxyHeader(client)
             case .handshaking: progressed = handshake(client)
             case .readingHead: progressed = readHead(client)
             case .h2: progressed = h2Step(client)
@@ -53,6 +54,7 @@ extension Worker {
             }
         }
         guard client.readable, !draining || client.input.readableCount > 0 else { return false }
+        if !client.input.hasStorage { client.input.restoreStorage(from: &clientBuffers) }
         let space = client.input.prepareForRead()
         if client.input.readableCount == 0 { client.parsedBytes = 0 }
         guard space.count > 0 else { return false }
@@ -84,6 +86,16 @@ extension Worker {
             path: UnsafeRawBufferPointer(rebasing: buffer[head.originFormRange]),
             accept: acceptValue(client.parser.fields, in: buffer))
 
+        counters.add(.requests)
+        let path = UnsafeRawBufferPointer(rebasing: buffer[head.originFormRange])
+        if let healthPath = settings.healthPath, path.elementsEqual(healthPath) {
+            counters.add(.healthChecks)
+            client.exchange.outcome = .health
+            client.input.consume(head.headLength)
+            // Unhealthy as soon as draining starts, so the load balancer moves away first.
+            answerRaw(client, draining ? Self.healthDraining : Self.healthOK, close: !client.exchange.keepAlive || head.framing != .none)
+            return
+        }
         var isIPLiteral = false
         let rawHost = UnsafeRawBufferPointer(rebasing: buffer[head.routingHostRange])
         if HostNormalizer.normalize(rawHost, into: &hostScratch, isIPLiteral: &isIPLiteral) != nil {
@@ -92,13 +104,26 @@ extension Worker {
             return
         }
         let resolution = hostScratch.withUnsafeBytes { table.resolve($0, isIPLiteral: isIPLiteral) }
+        client.exchange.host.append(contentsOf: hostScratch)
+        if resolution.storeIndex >= 0 { client.exchange.storeId.append(contentsOf: table.store(resolution.storeIndex).idBytes) }
         if client.tls != nil && isMisdirected(client, hostResolution: resolution) {
             counters.add(.misdirected)
+            client.exchange.outcome = .misdirected
             client.input.consume(head.headLength)
             answer(client, .misdirected, close: !client.exchange.keepAlive || head.framing != .none)
             return
         }
-        switch RouteDecision.decide(resolution, in: table) {
+        let decision = RouteDecision.decide(resolution, in: table)
+        if settings.redirectHTTPToHTTPS, client.listener.scheme == .http, resolution.storeIndex >= 0,
+           !isACMEChallenge(path), !(client.trustedPeer && forwardedProtoIsHTTPS(client.parser.fields, in: buffer)) {
+            counters.add(.redirects)
+            client.exchange.outcome = .redirect
+            let response = Self.redirect(host: hostScratch, target: path, close: !client.exchange.keepAlive || head.framing != .none)
+            client.input.consume(head.headLength)
+            answerRaw(client, response, close: !client.exchange.keepAlive || head.framing != .none)
+            return
+        }
+        switch decision {
         case .respond(let kind):
             client.input.consume(head.headLength)
             // A body we will not read cannot be skipped reliably: close after answering.
@@ -130,20 +155,30 @@ extension Worker {
     private func forward(_ client: ClientConnection, head: HTTPRequestHead, resolution: RouteResolution, upstreamIndex: Int) {
         let buffer = client.input.readable
         let storeHost = resolution.rule != .passthrough
+        counters.add(storeHost ? .forwarded : .passthrough)
+        client.exchange.outcome = storeHost ? .forwarded : .passthrough
         UpstreamRequestWriter.begin(
             into: &client.exchange.head, head: head, fields: client.parser.fields,
-            buffer: buffer, storeHost: storeHost, parser: client.parser)
+            buffer: buffer, storeHost: storeHost, parser: client.parser, trustedHop: client.trustedPeer)
         if storeHost {
             hostScratch.withUnsafeBytes { host in
                 tokens.append(to: &client.exchange.head, resolution: resolution, table: table,
                               host: host, nowSeconds: nowSeconds)
             }
         }
-        client.exchange.head.append(contentsOf: client.forwardedBlock)
+        var keepsRequestId = false
+        if client.trustedPeer {
+            keepsRequestId = appendTrustedForwarding(client, fields: client.parser.fields, in: buffer)
+        } else {
+            client.exchange.head.append(contentsOf: client.forwardedBlock)
+        }
         hostScratch.withUnsafeBytes {
             UpstreamRequestWriter.appendHeader(UpstreamRequestWriter.forwardedHostName, $0, into: &client.exchange.head)
         }
-        appendRequestId(&client.exchange.head)
+        if !keepsRequestId {
+            appendRequestId(&client.exchange.head)
+            client.exchange.requestId.append(contentsOf: requestIdScratch)
+        }
         UpstreamRequestWriter.finish(into: &client.exchange.head)
 
         client.input.consume(head.headLength)
@@ -162,20 +197,72 @@ extension Worker {
         dispatch(client, forceNew: false)
     }
 
+    /// From a trusted hop: its `X-Forwarded-For` list with the client appended, its
+    /// `X-Forwarded-Proto` kept (the writer left it in) or ours added, `X-Forwarded-Port`.
+    /// Returns whether the hop sent an `X-Request-Id` (kept, so one id follows the request).
+    private func appendTrustedForwarding(_ client: ClientConnection, fields: [HeaderField], in buffer: UnsafeRawBufferPointer) -> Bool {
+        var line: [UInt8] = Array("X-Forwarded-For: ".utf8)
+        var sawProto = false
+        var sawRequestId = false
+        for field in fields {
+            switch field.name {
+            case .xForwardedFor:
+                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[Int(field.valueStart)..<Int(field.valueEnd)]))
+                line.append(contentsOf: ", ".utf8)
+            case .xForwardedProto: sawProto = true
+            case .xRequestId: sawRequestId = true
+            default: continue
+            }
+        }
+        client.clientAddress?.appendAddressText(to: &line)
+        line.append(contentsOf: "\r\n".utf8)
+        let proto = client.listener.scheme == .https ? "https" : "http"
+        if !sawProto { line.append(contentsOf: "X-Forwarded-Proto: \(proto)\r\n".utf8) }
+        line.append(contentsOf: "X-Forwarded-Port: \(client.listener.port)\r\n".utf8)
+        client.exchange.head.append(contentsOf: line)
+        return sawRequestId
+    }
+
+    private func forwardedProtoIsHTTPS(_ fields: [HeaderField], in buffer: UnsafeRawBufferPointer) -> Bool {
+        for field in fields where field.name == .xForwardedProto {
+            let value = UnsafeRawBufferPointer(rebasing: buffer[Int(field.valueStart)..<Int(field.valueEnd)])
+            return value.elementsEqual("https".utf8)
+        }
+        return false
+    }
+
+    private func isACMEChallenge(_ path: UnsafeRawBufferPointer) -> Bool {
+        let prefix = "/.well-known/acme-challenge/".utf8
+        return path.count >= prefix.count && path.prefix(prefix.count).elementsEqual(prefix)
+    }
+
+    private static func redirect(host: [UInt8], target: UnsafeRawBufferPointer, close: Bool) -> [UInt8] {
+        var out = Array("HTTP/1.1 308 Permanent Redirect\r\nLocation: https://".utf8)
+        out.append(contentsOf: host)
+        out.append(contentsOf: target)
+        out.append(contentsOf: "\r\nContent-Length: 0\r\nCache-Control: no-store\r\nConnection: \(close ? "close" : "keep-alive")\r\n\r\n".utf8)
+        return out
+    }
+
+    static let healthOK = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nCache-Control: no-store\r\n\r\nok\n".utf8)
+    static let healthDraining = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nCache-Control: no-store\r\n\r\ndraining\n".utf8)
+
     /// `X-Request-Id: <worker prefix>-<counter in hex>`: unique without a random draw
-    /// per request. Clients' own ids are cut (no trusted hops yet), so this one is always set.
+    /// per request. The id is also kept in `requestIdScratch` for the access log.
     func appendRequestId(_ out: inout [UInt8]) {
         requestCounter &+= 1
-        out.append(contentsOf: UpstreamRequestWriter.requestIdName)
-        out.append(contentsOf: requestIdPrefix)
+        requestIdScratch.removeAll(keepingCapacity: true)
+        requestIdScratch.append(contentsOf: requestIdPrefix)
         var started = false
         for shift in stride(from: 60, through: 0, by: -4) {
             let digit = Int((requestCounter >> UInt64(shift)) & 0xF)
             if digit != 0 || started || shift == 0 {
-                out.append(hexDigits[digit])
+                requestIdScratch.append(hexDigits[digit])
                 started = true
             }
         }
+        out.append(contentsOf: UpstreamRequestWriter.requestIdName)
+        out.append(contentsOf: requestIdScratch)
         out.append(0x0D)
         out.append(0x0A)
     }
@@ -186,13 +273,17 @@ extension Worker {
         let group = groups[client.exchange.upstreamIndex]
         let server = group.pick(now: now)
         if !forceNew, let upstream = server.takeIdle() {
+            client.exchange.dispatchedAt = now
             attach(client, upstream)
             client.deadline = now + settings.timeouts.upstreamHeader
             return
         }
+        client.exchange.dispatchedAt = now
         let (fd, error) = Socket.connect(server.address)
+        counters.add(.upstreamConnects)
         guard fd >= 0 else {
             server.markFailure(now: now)
+            counters.add(.upstreamConnectErrors)
             logger.warning("upstream connect failed", metadata: [
                 "upstream": "\(group.name)", "server": "\(server.address)", "errno": "\(error)"])
             failBeforeResponse(client, kind: .badGateway)
@@ -217,8 +308,47 @@ extension Worker {
 
     // MARK: answers of our own
 
+    /// Queues bytes we produced (health answers, redirects) as the whole response.
+    func answerRaw(_ client: ClientConnection, _ response: [UInt8], close: Bool) {
+        counters.add(.answeredLocally)
+        // "HTTP/1.1 NNN": the status for the access log.
+        if response.count > 12 {
+            client.exchange.status = Int(response[9] &- 48) * 100 + Int(response[10] &- 48) * 10 + Int(response[11] &- 48)
+        }
+        client.output.removeAll(keepingCapacity: true)
+        client.output.append(contentsOf: response)
+        client.outputSent = 0
+        client.closeAfterResponse = close
+        client.state = .answering
+        client.deadline = now + settings.timeouts.bodyIdle
+    }
+
     /// Queues a complete response of our own (error pages are pre-rendered).
     func answer(_ client: ClientConnection, _ kind: ErrorKind, close: Bool) {
+        counters.add(.answeredLocally)
+        countStatus(kind.status)
+        client.exchange.status = kind.status
+        switch kind {
+        case .notFound:
+            counters.add(.notFound)
+            client.exchange.outcome = .notFound
+        case .provisioning:
+            counters.add(.provisioning)
+            client.exchange.outcome = .provisioning
+        case .inactive:
+            counters.add(.storeUnavailable)
+            client.exchange.outcome = .inactive
+        case .closed:
+            counters.add(.storeClosed)
+            client.exchange.outcome = .closed
+        case .badRequest, .headersTooLarge, .uriTooLong, .versionNotSupported, .notImplemented, .requestTimeout:
+            counters.add(.badRequests)
+            client.exchange.outcome = .badRequest
+        case .misdirected:
+            client.exchange.outcome = .misdirected
+        default:
+            client.exchange.outcome = .error
+        }
         let response = settings.errorPages.response(kind, json: client.exchange.wantsJSON, close: close)
         client.output.removeAll(keepingCapacity: true)
         if client.exchange.method == .head {
@@ -267,6 +397,7 @@ extension Worker {
         client.output.removeAll(keepingCapacity: true)
         client.outputSent = 0
         if client.closeAfterResponse || draining {
+            logExchange(client)
             lingerAndClose(client)
         } else {
             nextRequest(client)
@@ -274,8 +405,25 @@ extension Worker {
         return true
     }
 
+    func countStatus(_ status: Int) {
+        switch status {
+        case ..<200: counters.add(.status1xx)
+        case ..<300: counters.add(.status2xx)
+        case ..<400: counters.add(.status3xx)
+        case ..<500: counters.add(.status4xx)
+        default: counters.add(.status5xx)
+        }
+    }
+
     func nextRequest(_ client: ClientConnection) {
+        if client.exchange.startedAt > 0 {
+            latency.record(milliseconds: now - client.exchange.startedAt)
+            logExchange(client)
+        }
+        client.exchange.bytesReadAtStart = client.bytesRead
+        client.exchange.bytesWrittenAtStart = client.bytesWritten
         client.requests += 1
+        client.idleSince = now
         client.exchange.reset()
         client.closeAfterResponse = false
         client.parsedBytes = 0
@@ -315,9 +463,11 @@ extension Worker {
             guard let upstream = client.upstream else { return closeClient(client) }
             if !upstream.connected {
                 upstream.server.markFailure(now: now)
+                counters.add(.upstreamConnectErrors)
                 failBeforeResponse(client, kind: .badGateway)
                 process(client)
             } else if !client.exchange.responseHeadDone && !client.exchange.responseStarted {
+                counters.add(.upstreamTimeouts)
                 failBeforeResponse(client, kind: .gatewayTimeout)
                 process(client)
             } else {
@@ -332,7 +482,7 @@ extension Worker {
             h2.goAway()
             h2Flush(client)
             closeClient(client)
-        case .handshaking, .tunnel, .answering, .lingering:
+        case .proxyHeader, .handshaking, .tunnel, .answering, .lingering:
             closeClient(client)
         case .closed:
             return

@@ -12,6 +12,7 @@ public final class EdgeServer: Sendable {
     public let control: ServerControl
     /// One per worker, read by the metrics endpoint.
     public let counters: [WorkerCounters]
+    public let latency: [LatencyHistogram]
     private let settings: ServerSettings
     private let logger: Logger
     private let finished: DispatchSemaphore
@@ -27,6 +28,7 @@ public final class EdgeServer: Sendable {
         self.workerCount = max(1, settings.workers)
         self.control = try ServerControl(workers: workerCount)
         self.counters = (0..<max(1, settings.workers)).map { _ in WorkerCounters() }
+        self.latency = (0..<max(1, settings.workers)).map { _ in LatencyHistogram() }
         self.finished = DispatchSemaphore(value: 0)
     }
 
@@ -36,7 +38,7 @@ public final class EdgeServer: Sendable {
         for id in 0..<workerCount {
             workers.append(try Worker(
                 id: id, settings: settings, routes: routes, certificates: certificates,
-                counters: counters[id], control: control, logger: logger))
+                counters: counters[id], latency: latency[id], control: control, logger: logger))
         }
         for worker in workers {
             // Ownership of the worker moves to its thread; this thread never touches it again.

@@ -44,6 +44,16 @@ public struct ServerSettings: Sendable {
     public var errorPages: ErrorPages
     public var signer: TenantContextSigner
     public var tokenTTLSeconds: Int
+    /// Peers whose X-Forwarded-For, X-Forwarded-Proto and X-Request-Id are kept.
+    public var trustedProxies = TrustedProxies()
+    /// Accepting pauses at this many client connections on one worker.
+    public var maxConnectionsPerWorker = 50_000
+    /// A path answered 200 on the traffic ports (503 while draining), for load balancers.
+    public var healthPath: [UInt8]?
+    /// 308 from plain HTTP to HTTPS for store hosts (not for ACME HTTP-01 challenges).
+    public var redirectHTTPToHTTPS = false
+    public var accessLog: AccessLogFile?
+    public var accessLogSample = 1.0
     public var clientBufferSize = 33 * 1024
     public var upstreamBufferSize = 32 * 1024
 

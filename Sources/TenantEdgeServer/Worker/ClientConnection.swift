@@ -6,6 +6,8 @@ import TenantEdgeCore
 /// timer sweep all refer to it; it is allocated once per connection, never per request.
 final class ClientConnection {
     enum State {
+        /// Waiting for the PROXY protocol header (listeners with `proxy_protocol`).
+        case proxyHeader
         /// TLS handshake in progress (https listeners only).
         case handshaking
         /// Waiting for (more of) a request head; `input` may already hold pipelined bytes.
@@ -38,7 +40,16 @@ final class ClientConnection {
     var exchange = Exchange()
     var upstream: UpstreamConnection?
     /// What to add to every request of this connection: X-Forwarded-For/-Proto/-Port.
-    let forwardedBlock: [UInt8]
+    var forwardedBlock: [UInt8]
+    /// The TCP peer; with PROXY protocol, the load balancer.
+    let peer: ClientAddress?
+    /// The client as far as we know it: the PROXY protocol source, else the TCP peer.
+    var clientAddress: ClientAddress?
+    /// The peer is in `trusted_proxies`: its forwarding headers are kept and appended to.
+    var trustedPeer = false
+    /// For the active-connection gauges.
+    var h2Started = false
+    var tunnelOpen = false
     /// Bytes already offered to the parser without completing a head, to avoid re-parsing
     /// when a wake-up brought nothing new.
     var parsedBytes = 0
@@ -46,6 +57,11 @@ final class ClientConnection {
     /// Monotonic milliseconds at which the sweep acts on this connection.
     var deadline: Int64 = .max
     var requests = 0
+    /// When the connection last became idle between requests (for buffer release).
+    var idleSince: Int64 = 0
+    /// Bytes through this connection so far (per request: differences, for the access log).
+    var bytesRead: UInt64 = 0
+    var bytesWritten: UInt64 = 0
     /// The TLS state on https listeners; nil on plain ones.
     var tls: TLSSession?
     var h2: H2Session?
@@ -57,12 +73,20 @@ final class ClientConnection {
         self.serial = serial
         self.listener = listener
         self.input = IOBuffer(capacity: bufferSize)
-        var block: [UInt8] = []
-        block.reserveCapacity(96)
-        block.append(contentsOf: "X-Forwarded-For: \(peer.host)\r\n".utf8)
-        block.append(contentsOf: listener.protoAndPortBlock)
-        self.forwardedBlock = block
-        output.reserveCapacity(512)
+        self.peer = peer.clientAddress
+        self.clientAddress = self.peer
+        self.forwardedBlock = []
+        rebuildForwardedBlock()
+    }
+
+    /// `X-Forwarded-For/-Proto/-Port` for untrusted peers, built once per connection (and
+    /// again when a PROXY header names the real client).
+    func rebuildForwardedBlock() {
+        forwardedBlock.removeAll(keepingCapacity: true)
+        forwardedBlock.append(contentsOf: "X-Forwarded-For: ".utf8)
+        clientAddress?.appendAddressText(to: &forwardedBlock)
+        forwardedBlock.append(contentsOf: "\r\n".utf8)
+        forwardedBlock.append(contentsOf: listener.protoAndPortBlock)
     }
 
     var hasPendingOutput: Bool { outputSent < output.count }

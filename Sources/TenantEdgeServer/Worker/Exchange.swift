@@ -13,6 +13,16 @@ struct Exchange {
     var retried = false
     var upstreamIndex = 0
     var startedAt: Int64 = 0
+    // For the access log: filled while routing, read when the exchange ends.
+    var outcome: RequestOutcome = .error
+    var status = 0
+    var host: [UInt8] = []
+    var storeId: [UInt8] = []
+    var requestId: [UInt8] = []
+    var bytesReadAtStart: UInt64 = 0
+    var bytesWrittenAtStart: UInt64 = 0
+    var dispatchedAt: Int64 = 0
+    var responseHeadAt: Int64 = 0
 
     /// The request head as sent upstream (rewritten); kept until a response byte arrives
     /// so that a failed reused connection can be retried on a new one.
@@ -39,6 +49,14 @@ struct Exchange {
     var upstreamKeepAlive = false
 
     mutating func reset() {
+        outcome = .error
+        status = 0
+        host.removeAll(keepingCapacity: true)
+        storeId.removeAll(keepingCapacity: true)
+        requestId.removeAll(keepingCapacity: true)
+        dispatchedAt = 0
+        responseHeadAt = 0
+        startedAt = 0
         method = .get
         keepAlive = true
         http10 = false

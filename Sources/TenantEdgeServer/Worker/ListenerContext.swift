@@ -4,11 +4,14 @@ struct ListenerContext {
     let fd: Int32
     let scheme: Scheme
     let port: Int
+    /// Connections must start with a PROXY protocol header (v1 or v2).
+    let proxyProtocol: Bool
     /// `X-Forwarded-Proto` and `X-Forwarded-Port` lines, built once per listener.
     let protoAndPortBlock: [UInt8]
 
-    init(fd: Int32, scheme: Scheme, port: Int) {
+    init(fd: Int32, scheme: Scheme, port: Int, proxyProtocol: Bool) {
         self.fd = fd
+        self.proxyProtocol = proxyProtocol
         self.scheme = scheme
         self.port = port
         let proto = scheme == .https ? "https" : "http"

@@ -4,17 +4,76 @@ import TenantEdgeCore
 /// Client I/O, plain or TLS: the proxy phases call these and never care which.
 extension Worker {
     func clientRead(_ client: ClientConnection, into buffer: UnsafeMutableRawBufferPointer) -> Socket.IOResult {
-        guard let tls = client.tls else { return Socket.read(client.fd, into: buffer) }
-        let result = tls.read(into: buffer)
-        if case .wouldBlock = result, tls.need == .write { client.writable = false }
+        let result: Socket.IOResult
+        if let tls = client.tls {
+            result = tls.read(into: buffer)
+            if case .wouldBlock = result, tls.need == .write { client.writable = false }
+        } else {
+            result = Socket.read(client.fd, into: buffer)
+        }
+        if case .bytes(let n) = result {
+            counters.add(.bytesIn, UInt64(n))
+            client.bytesRead &+= UInt64(n)
+        }
         return result
+    }
+
+    func clientWrite(_ client: ClientConnection, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Socket.IOResult {
+        let result = transportWrite(client, first, second)
+        if case .bytes(let n) = result {
+            counters.add(.bytesOut, UInt64(n))
+            client.bytesWritten &+= UInt64(n)
+        }
+        return result
+    }
+
+    /// Reads exactly the PROXY protocol header (peeking first, so that what follows, a TLS
+    /// ClientHello for instance, stays in the socket), then continues as the listener
+    /// would without it. A connection without a valid header is closed: on these
+    /// listeners the header is required, or anyone could claim any client address.
+    func readProxyHeader(_ client: ClientConnection) -> Bool {
+        guard client.readable else { return false }
+        let space = client.input.prepareForRead()
+        let window = UnsafeMutableRawBufferPointer(rebasing: space[0..<min(space.count, ProxyProtocolParser.maximumV2Length)])
+        switch Socket.peek(client.fd, into: window) {
+        case .bytes(let n):
+            switch ProxyProtocolParser.parse(UnsafeRawBufferPointer(rebasing: window[0..<n])) {
+            case .incomplete:
+                if n >= window.count {
+                    counters.add(.proxyProtocolRejections)
+                    closeClient(client)
+                    return false
+                }
+                // Wait for the rest; peeking again on the next readiness.
+                client.readable = false
+                return false
+            case .invalid:
+                counters.add(.proxyProtocolRejections)
+                closeClient(client)
+                return false
+            case .complete(let consumed, let source):
+                _ = Socket.read(client.fd, into: UnsafeMutableRawBufferPointer(rebasing: window[0..<consumed]))
+                if let source {
+                    client.clientAddress = source
+                    client.rebuildForwardedBlock()
+                }
+                client.state = client.tls != nil ? .handshaking : .readingHead
+                return true
+            }
+        case .wouldBlock:
+            client.readable = false
+            return false
+        case .closed, .failed:
+            closeClient(client)
+            return false
+        }
     }
 
     /// Writes `first` then `second`; fewer bytes than offered means the socket is full
     /// (callers then wait for writability). Over TLS the pieces are joined into records of
     /// up to 16 KiB and written until everything is out or OpenSSL would block, since a
     /// record-sized partial write says nothing about the socket.
-    func clientWrite(_ client: ClientConnection, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Socket.IOResult {
+    private func transportWrite(_ client: ClientConnection, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Socket.IOResult {
         guard let tls = client.tls else { return Socket.write(client.fd, first, second) }
         var total = 0
         let firstCount = first.count

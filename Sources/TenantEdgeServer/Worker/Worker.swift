@@ -48,12 +48,27 @@ final class Worker {
     var lastSweep: Int64 = 0
     var clientCount = 0
     var draining = false
+    /// Listeners are out of the epoll set while the connection limit is reached.
+    var acceptPaused = false
+    let latency: LatencyHistogram
+    /// Storage of idle clients' input buffers.
+    var clientBuffers: BufferPool
+    var accessLog: AccessLogWriter?
     var drainDeadline: Int64 = .max
 
     init(
         id: Int, settings: ServerSettings, routes: RouteTableStore, certificates: CertificatePublisher,
-        counters: WorkerCounters, control: ServerControl, logger: Logger
+        counters: WorkerCounters, latency: LatencyHistogram, control: ServerControl, logger: Logger
     ) throws(SocketError) {
+        self.latency = latency
+        self.clientBuffers = BufferPool(bufferSize: settings.clientBufferSize)
+        if let file = settings.accessLog {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
+            self.accessLog = AccessLogWriter(
+                file: file, sampleRate: settings.accessLogSample, worker: id, counters: counters,
+                nowMs: Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000)
+        }
         self.id = id
         self.settings = settings
         self.routes = routes
@@ -77,7 +92,9 @@ final class Worker {
         slots = Array(repeating: .empty, count: 1024)
         for listener in settings.listeners {
             let fd = try Socket.listen(listener.address)
-            let context = ListenerContext(fd: fd, scheme: listener.https ? .https : .http, port: listener.address.port)
+            let context = ListenerContext(
+                fd: fd, scheme: listener.https ? .https : .http, port: listener.address.port,
+                proxyProtocol: listener.proxyProtocol)
             listeners.append(context)
             setSlot(fd, .listener(listeners.count - 1))
             _ = epoll.add(fd, token: UInt64(UInt32(fd)), events: Epoll.readOnly)
@@ -88,7 +105,10 @@ final class Worker {
         lastSweep = now
     }
 
-    deinit { tlsScratch.deallocate() }
+    deinit {
+        tlsScratch.deallocate()
+        clientBuffers.drain()
+    }
 
     func run() {
         while true {
@@ -103,9 +123,11 @@ final class Worker {
             if now - lastSweep >= 250 {
                 lastSweep = now
                 sweep()
+                accessLog?.flushIfDue(nowMs: now)
             }
         }
         closeEverything()
+        accessLog?.flush()
     }
 
     func updateClock() {
@@ -172,6 +194,12 @@ final class Worker {
     private func acceptConnections(_ listener: ListenerContext) {
         var peer = SocketAddress(storage: sockaddr_storage(), length: 0)
         while !draining {
+            if clientCount >= settings.maxConnectionsPerWorker {
+                // Over the limit: stop accepting (the kernel's backlog holds or refuses the
+                // rest) rather than accept and fail; resumed as connections close.
+                pauseAccepting()
+                return
+            }
             let fd = Socket.accept(listener.fd, peer: &peer)
             if fd < 0 {
                 let e = errno
@@ -190,8 +218,11 @@ final class Worker {
                 continue
             }
             clientCount += 1
+            client.idleSince = now
             counters.add(.connectionsAccepted)
+            counters.add(.http1Opened)
             client.deadline = now + settings.timeouts.clientHeader
+            if let address = client.peer { client.trustedPeer = settings.trustedProxies.contains(address) }
             if listener.scheme == .https {
                 guard let store = certificateStore, let session = TLSSession(fd: fd, store: store) else {
                     closeClient(client)
@@ -200,6 +231,7 @@ final class Worker {
                 client.tls = session
                 client.state = .handshaking
             }
+            if listener.proxyProtocol { client.state = .proxyHeader }
         }
     }
 
@@ -229,6 +261,9 @@ final class Worker {
         setSlot(client.fd, .empty)
         Socket.close(client.fd)
         clientCount -= 1
+        counters.add(client.h2Started ? .h2Closed : .http1Closed)
+        if client.tunnelOpen { counters.add(.tunnelsClosed) }
+        if acceptPaused && clientCount < settings.maxConnectionsPerWorker * 9 / 10 { resumeAccepting() }
     }
 
     /// Closes after what was queued has been sent, reading and discarding what the client
@@ -263,6 +298,9 @@ final class Worker {
             switch slots[index] {
             case .client(let client) where client.deadline <= now:
                 expire(client)
+            case .client(let client) where client.state == .readingHead && client.input.hasStorage
+                && client.input.isEmpty && now - client.idleSince >= 1_000:
+                shrinkIdle(client)
             case .upstream(let upstream):
                 if let stream = upstream.stream {
                     if stream.deadline <= now { h2Expire(stream) }
@@ -272,6 +310,31 @@ final class Worker {
             default:
                 continue
             }
+        }
+    }
+
+    /// A keep-alive connection idle for a second gives back its input buffer and the
+    /// capacity of its per-request arrays; the request path never pays for this.
+    private func shrinkIdle(_ client: ClientConnection) {
+        client.input.releaseStorage(to: &clientBuffers)
+        client.output = []
+        client.exchange.head = []
+        client.parser = HTTPRequestParser()
+    }
+
+    private func pauseAccepting() {
+        guard !acceptPaused else { return }
+        acceptPaused = true
+        counters.add(.connectionsOverLimit)
+        logger.warning("connection limit reached; not accepting", metadata: [
+            "worker": "\(id)", "limit": "\(settings.maxConnectionsPerWorker)"])
+        for listener in listeners { epoll.remove(listener.fd) }
+    }
+
+    private func resumeAccepting() {
+        acceptPaused = false
+        for listener in listeners where !draining {
+            _ = epoll.add(listener.fd, token: UInt64(UInt32(listener.fd)), events: Epoll.readOnly)
         }
     }
 

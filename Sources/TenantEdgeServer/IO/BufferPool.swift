@@ -1,0 +1,33 @@
+/// Free buffer storage of one size, per worker: idle connections return theirs here and
+/// busy ones take it back without going through malloc.
+///
+/// Invariant: every pointer held was allocated with `bufferSize` bytes and alignment 16,
+/// and is owned by the pool until `take` hands it out. Not shared between threads.
+struct BufferPool {
+    let bufferSize: Int
+    /// Beyond this many free buffers, returned ones are freed (memory goes back after a burst).
+    let maxFree: Int
+    private var free: [UnsafeMutableRawPointer] = []
+
+    init(bufferSize: Int, maxFree: Int = 1024) {
+        self.bufferSize = bufferSize
+        self.maxFree = maxFree
+    }
+
+    mutating func take() -> UnsafeMutableRawPointer {
+        free.popLast() ?? UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
+    }
+
+    mutating func give(_ pointer: UnsafeMutableRawPointer) {
+        if free.count < maxFree {
+            free.append(pointer)
+        } else {
+            pointer.deallocate()
+        }
+    }
+
+    mutating func drain() {
+        for pointer in free { pointer.deallocate() }
+        free.removeAll()
+    }
+}
