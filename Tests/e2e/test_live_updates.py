@@ -197,7 +197,9 @@ class OwnPostgres:
     """A throwaway PostgreSQL (scripts/lib.sh) that tests may stop and start again."""
 
     def __init__(self):
-        script = f'set -e; TE_SCRIPT=e2e; . "{REPO}/scripts/lib.sh"; te_pg_start; ' \
+        # Unset the shared instance's variables (scripts/test exports them): te_pg_start
+        # would otherwise hand back the shared PostgreSQL, and the outage tests stop it.
+        script = f'set -e; unset TE_PG_DIR TE_PG_PORT TE_PG_URL; TE_SCRIPT=e2e; . "{REPO}/scripts/lib.sh"; te_pg_start; ' \
                  'echo "$TE_PG_URL $TE_PG_DIR $TE_PG_BINDIR $TE_PG_PORT"'
         proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=180)
         if proc.returncode != 0:

@@ -16,9 +16,11 @@ public struct RouteResolution: Sendable, Equatable {
     public var upstreamIndex: Int32
     /// Passthrough only: the upstream name (a stored string, no allocation).
     public var upstream: String?
-    /// Stable within one table generation, dense in `0..<RouteTable.routeKeyCount`:
-    /// exact -> host row index; wildcard -> hostCount + storeIndex * domainCount + domainIndex;
-    /// passthrough -> hostCount + storeCount * domainCount + passthrough index; notFound -> -1.
+    /// Stable within one table generation, distinct and in `0..<RouteTable.routeKeyCount`:
+    /// exact -> host row (base rows, then overlay rows); wildcard -> hostRows + storeIndex *
+    /// domainCount + domainIndex; passthrough -> hostRows + storeSlots * domainCount +
+    /// passthrough index; notFound -> -1. Without an overlay (a fresh load) hostRows is
+    /// `hostCount` and storeSlots is `storeCount`.
     /// The server keys its per-worker signed-header cache by it.
     public var routeKey: Int
 
