@@ -118,3 +118,34 @@ def test_health_path_on_the_traffic_port_never_reaches_a_backend(lb_edge):
         response = Reader(s).read_response()
     assert response.status == 200 and response.body == b"ok\n"
     assert len(lb_edge["backend"].requests) == before
+
+
+@pytest.fixture(scope="module")
+def redirect_edge(tmp_path_factory, database, backends):
+    work = tmp_path_factory.mktemp("redirect")
+    port, admin_port = free_port(), free_port()
+    config = config_yaml(port, admin_port, backends["default"].port, backends["api"].port, str(work / "routes.json"))
+    config = config.replace("  retry_after_seconds: 30\n", "  retry_after_seconds: 30\n  redirect_http_to_https: true\n")
+    path = work / "tenant-edge.yaml"
+    path.write_text(config)
+    proc = EdgeProcess(str(path), edge_env(database), port, str(work))
+    proc.start(ready_host="nobody.example")
+    yield {"port": port}
+    proc.stop()
+
+
+def test_redirect_to_https_keeps_path_and_query(redirect_edge):
+    with connect(redirect_edge["port"]) as s:
+        s.sendall(request_bytes("GET", "/cart?item=3", f"Shop1.{PLATFORM}:80", [("Connection", "close")]))
+        response = Reader(s).read_response()
+    assert response.status == 308
+    assert response.header("location") == f"https://shop1.{PLATFORM}/cart?item=3"
+
+
+def test_acme_challenges_and_unknown_hosts_are_not_redirected(redirect_edge):
+    with connect(redirect_edge["port"]) as s:
+        s.sendall(request_bytes("GET", "/.well-known/acme-challenge/token", f"shop1.{PLATFORM}", [("Connection", "close")]))
+        assert Reader(s).read_response().status == 200
+    with connect(redirect_edge["port"]) as s:
+        s.sendall(request_bytes("GET", "/x", "nobody.example", [("Connection", "close")]))
+        assert Reader(s).read_response().status == 404
