@@ -233,13 +233,7 @@ extension Worker {
     private func h2ReleaseUpstream(_ stream: H2Stream, _ upstream: UpstreamConnection, reusable: Bool) {
         stream.upstream = nil
         upstream.stream = nil
-        if reusable && !draining {
-            upstream.reused = true
-            upstream.idleSince = now
-            upstream.server.idle.append(upstream)
-        } else {
-            closeUpstream(upstream)
-        }
+        releaseUpstream(upstream, reusable: reusable)
     }
 
     /// Upstream I/O for one stream. Returns true on progress.
@@ -401,23 +395,13 @@ extension Worker {
             stream.responseComplete = length == 0
         case .chunked, .untilClose: stream.responseComplete = false
         }
-        h2CountStatus(head.status)
+        countStatus(head.status)
         let hasBody = !stream.responseComplete
         let submitted = headers.withNameValues { stream.session.submitResponse(stream, headers: $0, hasBody: hasBody) }
         if !submitted { stream.session.reset(stream) }
         if !hasBody { h2FinishUpstream(stream) }
         stream.deadline = now + settings.timeouts.bodyIdle
         return true
-    }
-
-    private func h2CountStatus(_ status: Int) {
-        switch status {
-        case ..<200: counters.add(.status1xx)
-        case ..<300: counters.add(.status2xx)
-        case ..<400: counters.add(.status3xx)
-        case ..<500: counters.add(.status4xx)
-        default: counters.add(.status5xx)
-        }
     }
 
     /// The response body is complete: the upstream goes back to the pool if the exchange
@@ -501,7 +485,7 @@ extension Worker {
         stream.localBodySent = 0
         stream.isLocalResponse = true
         counters.add(.answeredLocally)
-        h2CountStatus(kind.status)
+        countStatus(kind.status)
         var headers = H2HeaderList()
         headers.add(":status", String(kind.status))
         headers.add("content-type", stream.wantsJSON ? "application/json" : "text/html; charset=utf-8")

@@ -358,13 +358,7 @@ extension Worker {
             && upstream.input.isEmpty && client.exchange.headSent == client.exchange.head.count
         client.upstream = nil
         upstream.client = nil
-        if reusable && !draining {
-            upstream.reused = true
-            upstream.idleSince = now
-            upstream.server.idle.append(upstream)
-        } else {
-            closeUpstream(upstream)
-        }
+        releaseUpstream(upstream, reusable: reusable)
         if client.closeAfterResponse || !requestComplete || !client.exchange.keepAlive || draining {
             logExchange(client)
             lingerAndClose(client)

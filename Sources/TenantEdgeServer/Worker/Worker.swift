@@ -280,6 +280,17 @@ final class Worker {
         client.deadline = now + 2_000
     }
 
+    /// Back to its server's idle pool after a clean exchange, else closed.
+    func releaseUpstream(_ upstream: UpstreamConnection, reusable: Bool) {
+        if reusable && !draining {
+            upstream.reused = true
+            upstream.idleSince = now
+            upstream.server.idle.append(upstream)
+        } else {
+            closeUpstream(upstream)
+        }
+    }
+
     func closeUpstream(_ upstream: UpstreamConnection) {
         guard !upstream.closed else { return }
         upstream.closed = true
