@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <signal.h>
 #include <sched.h>
+#include <malloc.h>
 
 // accept4 is declared only under _GNU_SOURCE, which the Glibc module is not built with.
 extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);

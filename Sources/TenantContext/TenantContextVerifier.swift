@@ -29,6 +29,18 @@ public struct TenantContextVerifier: Sendable {
         self.leewaySeconds = leewaySeconds
     }
 
+    /// A backend's verifier over the edge's published keys: only the asymmetric algorithms are
+    /// allowed, so a token signed with HS256 (by anyone who guessed or stole a secret) is never
+    /// accepted, whatever its header says.
+    public init(
+        jwks: String, expectedIssuer: String, expectedAudience: String,
+        allowedAlgorithms: Set<SigningAlgorithm> = [.es256, .edDSA], leewaySeconds: Int64 = 5
+    ) throws(TenantContextError) {
+        self.init(
+            keys: try JWKS.parse(jwks), expectedIssuer: expectedIssuer, expectedAudience: expectedAudience,
+            allowedAlgorithms: allowedAlgorithms, leewaySeconds: leewaySeconds)
+    }
+
     /// One-shot form with the default allow-list (HS256) and leeway.
     public static func verify(
         _ token: String, keys: [SigningKey], now: Int64, expectedAudience: String, expectedIssuer: String,

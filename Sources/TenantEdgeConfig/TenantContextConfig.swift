@@ -1,3 +1,4 @@
+import TenantContext
 import Yams
 
 /// `tenant_context:`: how the signed X-Tenant-Context header is made (DESIGN.md section 6).
@@ -30,6 +31,14 @@ public struct TenantContextConfig: Sendable, Equatable {
             preconditionFailure("tenant_context.sign_with '\(signWith)' names no key")
         }
         return key
+    }
+
+    /// The ring the edge signs with and publishes: every key, `signWith` signing.
+    public func makeKeyRing() -> KeyRing {
+        guard let ring = KeyRing(keys: keys.map { $0.makeSigningKey() }, signWith: signWith) else {
+            preconditionFailure("tenant_context.sign_with '\(signWith)' names no key")
+        }
+        return ring
     }
 }
 

@@ -3,20 +3,35 @@ import TenantEdgeConfig
 import TenantEdgeServer
 
 extension ServeCommand {
-    /// SIGHUP: re-read the configuration file and the certificates it names; publish the
-    /// new certificate store only if the file is valid and the default certificate loads.
-    /// Handshakes already in progress keep the store they started with; established
-    /// connections are not touched.
-    func reloadCertificates(into publisher: CertificatePublisher, logger: Logger) {
+    /// SIGHUP: re-read the configuration file and the certificates it names, validate all
+    /// of it, and only then publish the new settings and certificate store to the workers;
+    /// if anything is wrong, log exactly what and keep everything as it was. Connections
+    /// already open are never dropped: listeners are opened and closed to match, and
+    /// exchanges in flight finish with what they started with.
+    func reload(server: EdgeServer, running: EdgeConfig, current: ServerSettings, logger: Logger) -> ServerSettings {
         do {
             let config = try ConfigLoader.load(path: options.config)
+            var settings = try SettingsBuilder.build(config)
             let store = try SettingsBuilder.certificates(config, logger: logger)
-            publisher.publish(store)
-            if let store {
-                logger.info("certificates reloaded", metadata: ["certificates": "\(store.count)", "skipped": "\(store.skipped.count)"])
+            // Kept from the running process: the worker count, the access log file (reopened
+            // by SIGUSR1, not by reload) and where the admin listener and database are.
+            settings.workers = current.workers
+            settings.accessLog = current.accessLog
+            settings.accessLogSample = config.accessLog.sample
+            for (key, changed) in [("workers", config.workers != running.workers), ("admin", config.admin != running.admin),
+                                   ("master_db", config.masterDB != running.masterDB)] where changed {
+                logger.warning("reload: this setting needs a restart and was not changed", metadata: ["key": "\(key)"])
             }
+            server.certificates.publish(store)
+            server.settingsPublisher.publish(settings)
+            server.control.wakeAll()
+            logger.info("configuration reloaded", metadata: [
+                "listeners": "\(settings.listeners.count)", "upstreams": "\(settings.upstreams.count)",
+                "certificates": "\(store?.count ?? 0)"])
+            return settings
         } catch {
-            logger.error("reload rejected; keeping the current certificates", metadata: ["error": "\(error)"])
+            logger.error("reload rejected; keeping the running configuration", metadata: ["error": "\(error)"])
+            return current
         }
     }
 }

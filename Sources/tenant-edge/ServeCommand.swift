@@ -73,7 +73,7 @@ struct ServeCommand: ParsableCommand {
         loop: while true {
             switch signals.next(timeoutMs: lifecycle.isDraining ? 100 : -1) {
             case .reload:
-                reloadCertificates(into: server.certificates, logger: logger)
+                settings = reload(server: server, running: config, current: settings, logger: logger)
                 source.resync()
             case .terminate, .interrupt:
                 if lifecycle.isDraining {
@@ -133,6 +133,7 @@ struct ServeCommand: ParsableCommand {
                     reconnects: UInt64(feed.reconnects), notifications: UInt64(feed.notificationsReceived),
                     servingFromSnapshot: feed.degradedReason != nil)
             },
+            jwks: { [publisher = server.settingsPublisher] in publisher.current.jwks },
             bearerToken: config.adminToken?.value)
         let admin = try AdminServer(address: address, sources: sources, logger: logger)
         admin.start()

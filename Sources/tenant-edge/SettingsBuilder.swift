@@ -41,9 +41,9 @@ enum SettingsBuilder {
         } catch {
             throw BuildError(description: "pages_dir: \(error)")
         }
-        let key = config.tenantContext.signingKey
+        let ring = config.tenantContext.makeKeyRing()
         let signer = TenantContextSigner(
-            key: key.makeSigningKey(),
+            key: ring.signingKey,
             issuer: config.tenantContext.issuer, audience: config.tenantContext.audience,
             ttlSeconds: config.tenantContext.ttlSeconds)
         var timeouts = ServerSettings.Timeouts()
@@ -55,6 +55,7 @@ enum SettingsBuilder {
         var settings = ServerSettings(
             listeners: listeners, upstreams: upstreams, workers: config.workers, timeouts: timeouts,
             errorPages: pages, signer: signer, tokenTTLSeconds: config.tenantContext.ttlSeconds)
+        settings.jwks = ring.jwks
         settings.trustedProxies = config.trustedProxies
         settings.maxConnectionsPerWorker = config.limits.perWorker(workers: config.workers)
         settings.healthPath = config.healthPath.map { Array($0.utf8) }

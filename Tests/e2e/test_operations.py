@@ -165,3 +165,32 @@ def test_access_log_lines_and_rotation_on_sigusr1(start_edge, tmp_path):
         after = lines(log)
         time.sleep(0.1)
     assert after and after[-1]["status"] == 200
+
+
+def test_reload_adds_a_listener_and_keeps_open_connections(start_edge):
+    from helpers import Reader, connect, free_port, request_bytes
+    edge = start_edge()
+    held = connect(edge.port)
+    reader = Reader(held)
+    held.sendall(request_bytes("GET", "/before", f"shop1.{PLATFORM}"))
+    assert reader.read_response().status == 200
+    new_port = free_port()
+    config = open(edge.config_path).read().replace(
+        "listen:\n", f'listen:\n  - {{ address: "127.0.0.1:{new_port}", protocol: http }}\n', 1)
+    with open(edge.config_path, "w") as f:
+        f.write(config)
+    edge.proc.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    status = None
+    while time.monotonic() < deadline:
+        try:
+            status = curl_host(new_port, f"shop1.{PLATFORM}", "/on-new-listener", timeout=5).status
+            break
+        except AssertionError:
+            time.sleep(0.1)
+    assert status == 200
+    # the connection opened before the reload is still served
+    held.sendall(request_bytes("GET", "/after", f"shop1.{PLATFORM}"))
+    response = reader.read_response()
+    assert response.status == 200 and json.loads(response.body)["target"] == "/after"
+    held.close()

@@ -15,6 +15,8 @@ struct AdminRouter {
         }
         // Liveness carries no information, and probes that cannot send headers need it.
         if path == "/healthz" { return .text(200, "ok\n") }
+        // Public keys are public: backends fetch them without the operators' admin token.
+        if path == "/.well-known/jwks.json" { return .json(200, sources.jwks()) }
         if let token = sources.bearerToken, !Self.authorized(authorization, token: token) {
             var response = AdminResponse.json(401, "{\"error\":\"missing or wrong bearer token\"}")
             response.extraHeaders = [("WWW-Authenticate", "Bearer realm=\"tenant-edge admin\"")]

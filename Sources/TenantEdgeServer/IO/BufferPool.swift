@@ -9,7 +9,10 @@ struct BufferPool {
     let maxFree: Int
     private var free: [UnsafeMutableRawPointer] = []
 
-    init(bufferSize: Int, maxFree: Int = 1024) {
+    /// Buffers freed since the last `trimmed()`: memory the process may hand back.
+    private(set) var freedSinceTrim = 0
+
+    init(bufferSize: Int, maxFree: Int = 64) {
         self.bufferSize = bufferSize
         self.maxFree = maxFree
     }
@@ -23,8 +26,11 @@ struct BufferPool {
             free.append(pointer)
         } else {
             pointer.deallocate()
+            freedSinceTrim += 1
         }
     }
+
+    mutating func trimmed() { freedSinceTrim = 0 }
 
     mutating func drain() {
         for pointer in free { pointer.deallocate() }

@@ -290,9 +290,11 @@ extension Worker {
             }
             let bufferHasRoom = upstream.input.writableCount > 0 || upstream.input.readIndex > 0
             if upstream.readable && !stream.responseComplete && bufferHasRoom {
-                switch Socket.read(upstream.fd, into: upstream.input.prepareForRead()) {
+                let space = upstream.input.prepareForRead()
+                switch Socket.read(upstream.fd, into: space) {
                 case .bytes(let n):
                     upstream.input.didWrite(n)
+                    upstream.noteRead(n, offered: space.count)
                     stream.responseStarted = true
                     stream.deadline = now + settings.timeouts.bodyIdle
                     progressed = true

@@ -193,6 +193,7 @@ extension Worker {
                 switch Socket.read(upstream.fd, into: space) {
                 case .bytes(let n):
                     upstream.input.didWrite(n)
+                    upstream.noteRead(n, offered: space.count)
                     client.exchange.responseStarted = true
                     progressed = true
                 case .wouldBlock:
@@ -412,9 +413,11 @@ extension Worker {
             }
         }
         if upstream.readable && upstream.input.isEmpty {
-            switch Socket.read(upstream.fd, into: upstream.input.prepareForRead()) {
+            let space = upstream.input.prepareForRead()
+            switch Socket.read(upstream.fd, into: space) {
             case .bytes(let n):
                 upstream.input.didWrite(n)
+                upstream.noteRead(n, offered: space.count)
                 progressed = true
             case .wouldBlock: upstream.readable = false
             case .closed, .failed:

@@ -424,6 +424,10 @@ extension Worker {
         client.exchange.bytesWrittenAtStart = client.bytesWritten
         client.requests += 1
         client.idleSince = now
+        client.shrunk = false
+        // Between requests the input buffer goes back to the worker's pool (the next
+        // request on any connection takes it), so idle connections hold no buffer.
+        if client.input.isEmpty && client.input.hasStorage { client.input.releaseStorage(to: &clientBuffers) }
         client.exchange.reset()
         client.closeAfterResponse = false
         client.parsedBytes = 0

@@ -9,6 +9,8 @@ import TenantEdgeCore
 public final class EdgeServer: Sendable {
     public let routes: RouteTableStore
     public let certificates: CertificatePublisher
+    /// A reload publishes new settings here; each worker applies them between events.
+    public let settingsPublisher: SnapshotPublisher<ServerSettings>
     public let control: ServerControl
     /// One per worker, read by the metrics endpoint.
     public let counters: [WorkerCounters]
@@ -24,6 +26,7 @@ public final class EdgeServer: Sendable {
         self.settings = settings
         self.routes = routes
         self.certificates = certificates
+        self.settingsPublisher = SnapshotPublisher(settings)
         self.logger = logger
         self.workerCount = max(1, settings.workers)
         self.control = try ServerControl(workers: workerCount)
@@ -37,7 +40,7 @@ public final class EdgeServer: Sendable {
         var workers: [Worker] = []
         for id in 0..<workerCount {
             workers.append(try Worker(
-                id: id, settings: settings, routes: routes, certificates: certificates,
+                id: id, settings: settingsPublisher, routes: routes, certificates: certificates,
                 counters: counters[id], latency: latency[id], control: control, logger: logger))
         }
         for worker in workers {

@@ -14,6 +14,12 @@ public struct ServerSettings: Sendable {
             self.https = https
             self.proxyProtocol = proxyProtocol
         }
+
+        /// Same address and protocol: a reload keeps this socket open.
+        func sameSocket(as other: Listener) -> Bool {
+            address.description == other.address.description && https == other.https
+                && proxyProtocol == other.proxyProtocol
+        }
     }
 
     public struct Upstream: Sendable {
@@ -23,6 +29,8 @@ public struct ServerSettings: Sendable {
             self.name = name
             self.servers = servers
         }
+
+        var description: String { "\(name)=\(servers.map(\.description).joined(separator: ","))" }
     }
 
     /// Milliseconds.
@@ -44,6 +52,9 @@ public struct ServerSettings: Sendable {
     public var errorPages: ErrorPages
     public var signer: TenantContextSigner
     public var tokenTTLSeconds: Int
+    /// The key ring's public keys (RFC 7517), served by the admin listener; replaced with
+    /// the signer on reload, so rotation is config + SIGHUP.
+    public var jwks = "{\"keys\":[]}"
     /// Peers whose X-Forwarded-For, X-Forwarded-Proto and X-Request-Id are kept.
     public var trustedProxies = TrustedProxies()
     /// Accepting pauses at this many client connections on one worker.

@@ -35,6 +35,8 @@ final class ClientConnection {
     var outputSent = 0
     var state: State = .readingHead
     var readable = false
+    /// The peer closed (or failed): reads must go on to EOF even after a short read.
+    var hangup = false
     var writable = true
     var parser = HTTPRequestParser()
     var exchange = Exchange()
@@ -59,6 +61,8 @@ final class ClientConnection {
     var requests = 0
     /// When the connection last became idle between requests (for buffer release).
     var idleSince: Int64 = 0
+    /// Per-request arrays were dropped after an idle second (see Worker.shrinkIdle).
+    var shrunk = false
     /// Bytes through this connection so far (per request: differences, for the access log).
     var bytesRead: UInt64 = 0
     var bytesWritten: UInt64 = 0

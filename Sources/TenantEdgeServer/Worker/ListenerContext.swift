@@ -9,8 +9,12 @@ struct ListenerContext {
     /// `X-Forwarded-Proto` and `X-Forwarded-Port` lines, built once per listener.
     let protoAndPortBlock: [UInt8]
 
-    init(fd: Int32, scheme: Scheme, port: Int, proxyProtocol: Bool) {
+    /// What it was opened from, to match it against a reloaded configuration.
+    let spec: ServerSettings.Listener
+
+    init(fd: Int32, scheme: Scheme, port: Int, proxyProtocol: Bool, spec: ServerSettings.Listener) {
         self.fd = fd
+        self.spec = spec
         self.proxyProtocol = proxyProtocol
         self.scheme = scheme
         self.port = port

@@ -10,6 +10,10 @@ extension Worker {
             if case .wouldBlock = result, tls.need == .write { client.writable = false }
         } else {
             result = Socket.read(client.fd, into: buffer)
+            // A short read drained the socket: the next arrival raises a new edge, so the
+            // read that would only say EAGAIN is skipped (as nginx does), unless the peer
+            // hung up and its EOF is still to be read.
+            if case .bytes(let n) = result, n < buffer.count, !client.hangup { client.readable = false }
         }
         if case .bytes(let n) = result {
             counters.add(.bytesIn, UInt64(n))

@@ -19,7 +19,9 @@ final class Worker {
     }
 
     let id: Int
-    let settings: ServerSettings
+    private(set) var settings: ServerSettings
+    let settingsPublisher: SnapshotPublisher<ServerSettings>
+    var settingsVersion: UInt64 = 0
     let routes: RouteTableStore
     let certificates: CertificatePublisher
     var certificateStore: CertificateStore?
@@ -57,9 +59,10 @@ final class Worker {
     var drainDeadline: Int64 = .max
 
     init(
-        id: Int, settings: ServerSettings, routes: RouteTableStore, certificates: CertificatePublisher,
+        id: Int, settings settingsPublisher: SnapshotPublisher<ServerSettings>, routes: RouteTableStore, certificates: CertificatePublisher,
         counters: WorkerCounters, latency: LatencyHistogram, control: ServerControl, logger: Logger
     ) throws(SocketError) {
+        let settings = settingsPublisher.current
         self.latency = latency
         self.clientBuffers = BufferPool(bufferSize: settings.clientBufferSize)
         if let file = settings.accessLog {
@@ -71,6 +74,8 @@ final class Worker {
         }
         self.id = id
         self.settings = settings
+        self.settingsPublisher = settingsPublisher
+        self.settingsVersion = settingsPublisher.currentVersion
         self.routes = routes
         self.certificates = certificates
         self.certificateStore = certificates.current
@@ -91,13 +96,7 @@ final class Worker {
         requestIdScratch.reserveCapacity(40)
         slots = Array(repeating: .empty, count: 1024)
         for listener in settings.listeners {
-            let fd = try Socket.listen(listener.address)
-            let context = ListenerContext(
-                fd: fd, scheme: listener.https ? .https : .http, port: listener.address.port,
-                proxyProtocol: listener.proxyProtocol)
-            listeners.append(context)
-            setSlot(fd, .listener(listeners.count - 1))
-            _ = epoll.add(fd, token: UInt64(UInt32(fd)), events: Epoll.readOnly)
+            try openListener(listener)
         }
         setSlot(control.wake(for: id).fd, .wake)
         _ = epoll.add(control.wake(for: id).fd, token: UInt64(UInt32(control.wake(for: id).fd)), events: Epoll.readOnly)
@@ -116,6 +115,7 @@ final class Worker {
             if draining && (clientCount == 0 || now >= drainDeadline) { break }
             if let newTable = routes.refresh(&tableVersion) { table = newTable }
             if let newStore = certificates.refresh(&certificateVersion) { certificateStore = newStore }
+            if !draining, let newSettings = settingsPublisher.refresh(&settingsVersion) { apply(newSettings) }
             epoll.wait(timeoutMs: 250) { token, events in
                 self.handle(token: token, events: events)
             }
@@ -124,6 +124,12 @@ final class Worker {
                 lastSweep = now
                 sweep()
                 accessLog?.flushIfDue(nowMs: now)
+                if clientBuffers.freedSinceTrim >= 64 {
+                    // Many connections went idle at once: give the freed pages back to the
+                    // system instead of keeping the high-water mark resident.
+                    clientBuffers.trimmed()
+                    malloc_trim(0)
+                }
             }
         }
         closeEverything()
@@ -163,6 +169,7 @@ final class Worker {
         guard fd < slots.count else { return }
         let readMask = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
         let writeMask = EPOLLOUT.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
+        let hangupMask = EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
         switch slots[fd] {
         case .listener(let index):
             acceptConnections(listeners[index])
@@ -170,11 +177,13 @@ final class Worker {
             control.wake(for: id).drain()
         case .client(let client):
             guard client.serial == tokenSerial else { return }
+            if events & hangupMask != 0 { client.hangup = true }
             noteReadiness(client, readable: events & readMask != 0, writable: events & writeMask != 0)
             process(client)
         case .upstream(let upstream):
             guard upstream.serial == tokenSerial else { return }
             if events & readMask != 0 { upstream.readable = true }
+            if events & hangupMask != 0 { upstream.hangup = true }
             if events & writeMask != 0 { upstream.writable = true }
             if let client = upstream.client {
                 process(client)
@@ -280,6 +289,48 @@ final class Worker {
         client.deadline = now + 2_000
     }
 
+    private func openListener(_ listener: ServerSettings.Listener) throws(SocketError) {
+        let fd = try Socket.listen(listener.address)
+        let context = ListenerContext(
+            fd: fd, scheme: listener.https ? .https : .http, port: listener.address.port,
+            proxyProtocol: listener.proxyProtocol, spec: listener)
+        listeners.append(context)
+        setSlot(fd, .listener(listeners.count - 1))
+        if !acceptPaused { _ = epoll.add(fd, token: UInt64(UInt32(fd)), events: Epoll.readOnly) }
+    }
+
+    /// A reload's settings: listeners opened and closed to match (connections already
+    /// accepted are untouched: they do not belong to a listener), upstream groups rebuilt
+    /// when they changed (exchanges in flight finish on their old connections), signer,
+    /// pages, timeouts and limits taken as they are.
+    private func apply(_ new: ServerSettings) {
+        let wanted = new.listeners
+        for listener in listeners where !wanted.contains(where: { $0.sameSocket(as: listener.spec) }) {
+            epoll.remove(listener.fd)
+            setSlot(listener.fd, .empty)
+            Socket.close(listener.fd)
+        }
+        listeners.removeAll { listener in !wanted.contains(where: { $0.sameSocket(as: listener.spec) }) }
+        for (index, listener) in listeners.enumerated() { setSlot(listener.fd, .listener(index)) }
+        for listener in wanted where !listeners.contains(where: { $0.spec.sameSocket(as: listener) }) {
+            do {
+                try openListener(listener)
+            } catch {
+                logger.error("cannot open listener on reload", metadata: ["worker": "\(id)", "error": "\(error)"])
+            }
+        }
+        if new.upstreams.map(\.description) != settings.upstreams.map(\.description) {
+            for group in groups {
+                for server in group.servers {
+                    while let idle = server.takeIdle() { closeUpstream(idle) }
+                }
+            }
+            groups = new.upstreams.map { UpstreamGroup(name: $0.name, addresses: $0.servers) }
+        }
+        tokens.replaceSigner(new.signer)
+        settings = new
+    }
+
     /// Back to its server's idle pool after a clean exchange, else closed.
     func releaseUpstream(_ upstream: UpstreamConnection, reusable: Bool) {
         if reusable && !draining {
@@ -309,7 +360,7 @@ final class Worker {
             switch slots[index] {
             case .client(let client) where client.deadline <= now:
                 expire(client)
-            case .client(let client) where client.state == .readingHead && client.input.hasStorage
+            case .client(let client) where client.state == .readingHead && !client.shrunk
                 && client.input.isEmpty && now - client.idleSince >= 1_000:
                 shrinkIdle(client)
             case .upstream(let upstream):
@@ -327,10 +378,11 @@ final class Worker {
     /// A keep-alive connection idle for a second gives back its input buffer and the
     /// capacity of its per-request arrays; the request path never pays for this.
     private func shrinkIdle(_ client: ClientConnection) {
-        client.input.releaseStorage(to: &clientBuffers)
+        if client.input.hasStorage { client.input.releaseStorage(to: &clientBuffers) }
         client.output = []
         client.exchange.head = []
         client.parser = HTTPRequestParser()
+        client.shrunk = true
     }
 
     private func pauseAccepting() {
