@@ -671,7 +671,7 @@ def main():
     p.add_argument("--conns", type=int, default=10000)
     p.add_argument("--contender", required=True)
     p.add_argument("--timeout", type=float, default=2.0)
-    p.add_argument("--settle", type=float, default=1.0)
+    p.add_argument("--settle", type=float, default=2.0)  # idle: past the moment a proxy frees per-request memory
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_idle)
 
