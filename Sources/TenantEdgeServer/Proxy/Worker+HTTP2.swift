@@ -204,6 +204,7 @@ extension Worker {
         let group = groups[stream.upstreamIndex]
         let server = group.pick(now: now)
         if !forceNew, let upstream = server.takeIdle() {
+            upstream.input.restoreStorage(from: &buffers)
             upstream.stream = stream
             stream.upstream = upstream
             stream.deadline = now + settings.timeouts.upstreamHeader
@@ -218,7 +219,7 @@ extension Worker {
             return
         }
         counters.add(.upstreamConnects)
-        let upstream = UpstreamConnection(fd: fd, serial: nextSerial(), server: server, bufferSize: settings.upstreamBufferSize)
+        let upstream = UpstreamConnection(fd: fd, serial: nextSerial(), server: server, bufferSize: settings.clientBufferSize)
         setSlot(fd, .upstream(upstream))
         guard epoll.add(fd, token: Self.token(fd: fd, serial: upstream.serial), events: Epoll.readWrite) else {
             closeUpstream(upstream)

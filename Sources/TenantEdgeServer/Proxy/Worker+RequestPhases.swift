@@ -54,7 +54,7 @@ extension Worker {
             }
         }
         guard client.readable, !draining || client.input.readableCount > 0 else { return false }
-        if !client.input.hasStorage { client.input.restoreStorage(from: &clientBuffers) }
+        if !client.input.hasStorage { client.input.restoreStorage(from: &buffers) }
         let space = client.input.prepareForRead()
         if client.input.readableCount == 0 { client.parsedBytes = 0 }
         guard space.count > 0 else { return false }
@@ -273,6 +273,7 @@ extension Worker {
         let group = groups[client.exchange.upstreamIndex]
         let server = group.pick(now: now)
         if !forceNew, let upstream = server.takeIdle() {
+            upstream.input.restoreStorage(from: &buffers)
             client.exchange.dispatchedAt = now
             attach(client, upstream)
             client.deadline = now + settings.timeouts.upstreamHeader
@@ -289,7 +290,7 @@ extension Worker {
             failBeforeResponse(client, kind: .badGateway)
             return
         }
-        let upstream = UpstreamConnection(fd: fd, serial: nextSerial(), server: server, bufferSize: settings.upstreamBufferSize)
+        let upstream = UpstreamConnection(fd: fd, serial: nextSerial(), server: server, bufferSize: settings.clientBufferSize)
         setSlot(fd, .upstream(upstream))
         guard epoll.add(fd, token: Self.token(fd: fd, serial: upstream.serial), events: Epoll.readWrite) else {
             closeUpstream(upstream)
@@ -427,7 +428,7 @@ extension Worker {
         client.shrunk = false
         // Between requests the input buffer goes back to the worker's pool (the next
         // request on any connection takes it), so idle connections hold no buffer.
-        if client.input.isEmpty && client.input.hasStorage { client.input.releaseStorage(to: &clientBuffers) }
+        if client.input.isEmpty && client.input.hasStorage { client.input.releaseStorage(to: &buffers) }
         client.exchange.reset()
         client.closeAfterResponse = false
         client.parsedBytes = 0
@@ -437,8 +438,8 @@ extension Worker {
 
     private func linger(_ client: ClientConnection) -> Bool {
         guard client.readable else { return false }
-        let space = client.input.prepareForRead()
-        if space.count == 0 { client.input.clear() }
+        if !client.input.hasStorage { client.input.restoreStorage(from: &buffers) }
+        client.input.clear()   // what a closing client still sends is discarded
         switch Socket.read(client.fd, into: client.input.prepareForRead()) {
         case .bytes:
             client.input.clear()

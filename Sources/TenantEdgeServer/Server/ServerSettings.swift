@@ -65,8 +65,8 @@ public struct ServerSettings: Sendable {
     public var redirectHTTPToHTTPS = false
     public var accessLog: AccessLogFile?
     public var accessLogSample = 1.0
+    /// Client and upstream input buffers share one size, so idle ones share one pool.
     public var clientBufferSize = 33 * 1024
-    public var upstreamBufferSize = 32 * 1024
 
     public init(
         listeners: [Listener], upstreams: [Upstream], workers: Int, timeouts: Timeouts,

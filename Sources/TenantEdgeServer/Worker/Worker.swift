@@ -53,8 +53,10 @@ final class Worker {
     /// Listeners are out of the epoll set while the connection limit is reached.
     var acceptPaused = false
     let latency: LatencyHistogram
-    /// Storage of idle clients' input buffers.
-    var clientBuffers: BufferPool
+    /// Storage of idle connections' input buffers (clients between requests, pooled
+    /// upstream connections), so that memory follows the requests in flight rather than
+    /// the connections held open.
+    var buffers: BufferPool
     var accessLog: AccessLogWriter?
     var drainDeadline: Int64 = .max
 
@@ -64,7 +66,7 @@ final class Worker {
     ) throws(SocketError) {
         let settings = settingsPublisher.current
         self.latency = latency
-        self.clientBuffers = BufferPool(bufferSize: settings.clientBufferSize)
+        self.buffers = BufferPool(bufferSize: settings.clientBufferSize)
         if let file = settings.accessLog {
             var ts = timespec()
             clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
@@ -106,7 +108,7 @@ final class Worker {
 
     deinit {
         tlsScratch.deallocate()
-        clientBuffers.drain()
+        buffers.drain()
     }
 
     func run() {
@@ -124,10 +126,10 @@ final class Worker {
                 lastSweep = now
                 sweep()
                 accessLog?.flushIfDue(nowMs: now)
-                if clientBuffers.freedSinceTrim >= 64 {
+                if buffers.freedSinceTrim >= 64 {
                     // Many connections went idle at once: give the freed pages back to the
                     // system instead of keeping the high-water mark resident.
-                    clientBuffers.trimmed()
+                    buffers.trimmed()
                     malloc_trim(0)
                 }
             }
@@ -336,6 +338,7 @@ final class Worker {
         if reusable && !draining {
             upstream.reused = true
             upstream.idleSince = now
+            if upstream.input.hasStorage { upstream.input.releaseStorage(to: &buffers) }
             upstream.server.idle.append(upstream)
         } else {
             closeUpstream(upstream)
@@ -378,7 +381,7 @@ final class Worker {
     /// A keep-alive connection idle for a second gives back its input buffer and the
     /// capacity of its per-request arrays; the request path never pays for this.
     private func shrinkIdle(_ client: ClientConnection) {
-        if client.input.hasStorage { client.input.releaseStorage(to: &clientBuffers) }
+        if client.input.hasStorage { client.input.releaseStorage(to: &buffers) }
         client.output = []
         client.exchange.head = []
         client.parser = HTTPRequestParser()
