@@ -273,9 +273,19 @@ def cmd_idle(a):
     n_target = min(a.conns, soft - 64)
     if n_target < a.conns:
         log(f"open-files limit {soft}: opening {n_target} connections instead of {a.conns}")
-    time.sleep(0.5)
-    rss_before = status_kb(a.pid, "VmRSS")
     req = (f"GET / HTTP/1.1\r\nHost: {a.host}\r\nUser-Agent: bench-idle\r\n\r\n").encode()
+    # Warm up first, so that code and data pages a proxy touches on its first requests
+    # (file-backed, the same for 1 connection or 10,000) are not counted per connection;
+    # then count anonymous memory only (RssAnon): what connections actually hold.
+    for _ in range(50):
+        try:
+            with socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout) as w:
+                w.sendall(req)
+                _read_response(w, time.monotonic() + a.timeout)
+        except OSError:
+            break
+    time.sleep(0.5)
+    rss_before = status_kb(a.pid, "RssAnon")
     socks = []
     stopped = ""
     t0 = time.monotonic()
@@ -296,7 +306,7 @@ def cmd_idle(a):
     opened = time.monotonic() - t0
     time.sleep(a.settle)
     alive = len(socks)
-    rss_after = status_kb(a.pid, "VmRSS")
+    rss_after = status_kb(a.pid, "RssAnon")
     for s in socks:
         s.close()
     rec = {
@@ -473,7 +483,7 @@ def cmd_report(a):
              "the request count (user space only). tenant-edge runs as a copy stripped with "
              "`objcopy --strip-debug`, nginx with `master_process off`."
              + ("" if meta.get("callgrind") else " **Not measured in this run** (`scripts/bench --callgrind`)."))
-    L.append(f"- RSS/conn: VmRSS of the proxy with {meta['idle_conns']:,} idle keep-alive connections open "
+    L.append(f"- RSS/conn: anonymous resident memory (RssAnon, after a warm-up) of the proxy with {meta['idle_conns']:,} idle keep-alive connections open "
              "(one request answered on each) minus VmRSS before, divided by the connections.")
     L.append("")
     for note in meta.get("notes", []):

@@ -16,7 +16,8 @@ public struct HTTPResponseParser: Sendable {
 
     public init(limits: HTTPLimits = .default) {
         self.limits = limits
-        fields.reserveCapacity(min(max(limits.maxFields, 0), 64))
+        // No reservation here: a parser lives in every connection, and an idle one should
+        // cost nothing; the array grows on the first request and keeps its capacity.
     }
 
     /// Parses the response head at the start of `buffer`. `requestMethod` matters because a

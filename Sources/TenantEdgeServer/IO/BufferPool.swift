@@ -1,8 +1,8 @@
 /// Free buffer storage of one size, per worker: idle connections return theirs here and
 /// busy ones take it back without going through malloc.
 ///
-/// Invariant: every pointer held was allocated with `bufferSize` bytes and alignment 16,
-/// and is owned by the pool until `take` hands it out. Not shared between threads.
+/// Invariant: every pointer held came from `BufferMemory.allocate(bufferSize)` and is owned
+/// by the pool until `take` hands it out. Not shared between threads.
 struct BufferPool {
     let bufferSize: Int
     /// Beyond this many free buffers, returned ones are freed (memory goes back after a burst).
@@ -18,14 +18,14 @@ struct BufferPool {
     }
 
     mutating func take() -> UnsafeMutableRawPointer {
-        free.popLast() ?? UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
+        free.popLast() ?? BufferMemory.allocate(bufferSize)
     }
 
     mutating func give(_ pointer: UnsafeMutableRawPointer) {
         if free.count < maxFree {
             free.append(pointer)
         } else {
-            pointer.deallocate()
+            BufferMemory.free(pointer, capacity: bufferSize)
             freedSinceTrim += 1
         }
     }
@@ -33,7 +33,7 @@ struct BufferPool {
     mutating func trimmed() { freedSinceTrim = 0 }
 
     mutating func drain() {
-        for pointer in free { pointer.deallocate() }
+        for pointer in free { BufferMemory.free(pointer, capacity: bufferSize) }
         free.removeAll()
     }
 }

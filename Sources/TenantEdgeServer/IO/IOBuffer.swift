@@ -23,10 +23,19 @@ final class IOBuffer {
 
     init(capacity: Int) {
         self.capacity = capacity
-        self.base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        self.base = BufferMemory.allocate(capacity)
     }
 
-    deinit { if hasStorage { base.deallocate() } }
+    /// A buffer that takes its storage from a pool on first use (`restoreStorage`): a
+    /// connection that never sends, or sends between long pauses, costs no buffer.
+    /// `base` is a never-dereferenced placeholder until then (all counts are zero).
+    init(pooledCapacity capacity: Int) {
+        self.capacity = capacity
+        self.base = UnsafeMutableRawPointer(bitPattern: 16)!
+        self.hasStorage = false
+    }
+
+    deinit { if hasStorage { BufferMemory.free(base, capacity: capacity) } }
 
     /// Hands the (empty) storage to `pool`; `base` must not be used until `restoreStorage`.
     func releaseStorage(to pool: inout BufferPool) {

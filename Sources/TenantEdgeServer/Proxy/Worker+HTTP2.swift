@@ -32,6 +32,7 @@ extension Worker {
         guard let h2 = client.h2 else { return false }
         var progressed = false
         if client.readable && !client.closeAfterResponse {
+            client.input.restoreStorage(from: &buffers)
             let space = client.input.prepareForRead()
             if space.count > 0 {
                 switch clientRead(client, into: space) {

@@ -70,6 +70,7 @@ extension Worker {
 
     private func readRequestBody(_ client: ClientConnection) -> Bool {
         guard !client.exchange.requestComplete, client.readable else { return false }
+        client.input.restoreStorage(from: &buffers)
         let space = client.input.prepareForRead()
         guard space.count > 0 else { return false }
         switch clientRead(client, into: space) {
@@ -402,6 +403,7 @@ extension Worker {
             }
         }
         if client.readable && client.input.isEmpty {
+            client.input.restoreStorage(from: &buffers)
             switch clientRead(client, into: client.input.prepareForRead()) {
             case .bytes(let n):
                 client.input.didWrite(n)

@@ -76,7 +76,7 @@ final class ClientConnection {
         self.fd = fd
         self.serial = serial
         self.listener = listener
-        self.input = IOBuffer(capacity: bufferSize)
+        self.input = IOBuffer(pooledCapacity: bufferSize)
         self.peer = peer.clientAddress
         self.clientAddress = self.peer
         self.forwardedBlock = []

@@ -37,6 +37,7 @@ extension Worker {
     /// listeners the header is required, or anyone could claim any client address.
     func readProxyHeader(_ client: ClientConnection) -> Bool {
         guard client.readable else { return false }
+        client.input.restoreStorage(from: &buffers)
         let space = client.input.prepareForRead()
         let window = UnsafeMutableRawBufferPointer(rebasing: space[0..<min(space.count, ProxyProtocolParser.maximumV2Length)])
         switch Socket.peek(client.fd, into: window) {

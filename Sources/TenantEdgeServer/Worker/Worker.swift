@@ -383,7 +383,7 @@ final class Worker {
     private func shrinkIdle(_ client: ClientConnection) {
         if client.input.hasStorage { client.input.releaseStorage(to: &buffers) }
         client.output = []
-        client.exchange.head = []
+        client.exchange = Exchange()
         client.parser = HTTPRequestParser()
         client.shrunk = true
     }
