@@ -37,12 +37,21 @@ STORES = {
 }
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free loopback port, never the same one twice in a test run: two calls in a row
+    can get the same number back from the kernel, and the proxy's SO_REUSEPORT listeners
+    would then share it (a flaky 404 from the admin listener on the traffic port)."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def marker(tag: str = "m") -> str:

@@ -29,7 +29,7 @@ public final class AdminServer: Sendable {
     /// Binds now, so a taken port is an error at start and not a silent missing endpoint.
     public init(address: SocketAddress, sources: AdminSources, logger: Logger) throws(SocketError) {
         self.address = address
-        self.listener = try Socket.listen(address, backlog: 64)
+        self.listener = try Socket.listen(address, backlog: 64, reusePort: false)
         self.wake = try WakeEvent()
         self.router = AdminRouter(sources: sources)
         self.logger = logger

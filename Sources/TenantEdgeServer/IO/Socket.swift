@@ -15,12 +15,15 @@ enum Socket {
 
     /// A listening socket of its own for one worker; `SO_REUSEPORT` lets the kernel spread
     /// connections across the workers without a shared accept lock (DESIGN.md section 2).
-    static func listen(_ address: SocketAddress, backlog: Int32 = 4096) throws(SocketError) -> Int32 {
+    /// `reusePort: false` for sockets that must be the only one on their port (the admin
+    /// listener): with SO_REUSEPORT the kernel would silently share a port between, say,
+    /// the admin listener and a traffic listener given the same address by mistake.
+    static func listen(_ address: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = true) throws(SocketError) -> Int32 {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError(operation: "socket", errno: errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
         if address.family == AF_INET6 {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
         }
