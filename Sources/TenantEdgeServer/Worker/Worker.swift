@@ -125,6 +125,7 @@ final class Worker {
             if now - lastSweep >= 250 {
                 lastSweep = now
                 sweep()
+                buffers.shrink()
                 accessLog?.flushIfDue(nowMs: now)
                 if buffers.freedSinceTrim >= 64 {
                     // Many connections went idle at once: give the freed pages back to the
