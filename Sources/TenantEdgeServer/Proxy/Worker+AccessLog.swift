@@ -7,20 +7,23 @@ import TenantEdgeCore
 extension Worker {
     func logExchange(_ client: ClientConnection) {
         guard client.exchange.startedAt > 0, accessLog != nil, accessLog!.shouldLog() else { return }
-        let exchange = client.exchange
-        let upstreamMicros = exchange.dispatchedAt > 0 && exchange.responseHeadAt > 0
-            ? (exchange.responseHeadAt - exchange.dispatchedAt) * 1000 : -1
+        // Fields are read in place: a copy of the exchange would share its buffers and
+        // make the next request's reset copy them.
+        let upstreamMicros = client.exchange.dispatchedAt > 0 && client.exchange.responseHeadAt > 0
+            ? (client.exchange.responseHeadAt - client.exchange.dispatchedAt) * 1000 : -1
         var wall = timespec()
         clock_gettime(CLOCK_REALTIME_COARSE, &wall)
-        exchange.host.withUnsafeBytes { host in
-            exchange.storeId.withUnsafeBytes { store in
-                exchange.requestId.withUnsafeBytes { requestId in
+        let millis = Int64(wall.tv_sec) * 1000 + Int64(wall.tv_nsec) / 1_000_000
+        let bytesIn = client.bytesRead &- client.exchange.bytesReadAtStart
+        let bytesOut = client.bytesWritten &- client.exchange.bytesWrittenAtStart
+        let total = (now - client.exchange.startedAt) * 1000
+        client.exchange.host.withUnsafeBytes { host in
+            client.exchange.storeId.withUnsafeBytes { store in
+                client.exchange.requestId.withUnsafeBytes { requestId in
                     accessLog!.append(AccessLogLine(
-                        unixMilliseconds: Int64(wall.tv_sec) * 1000 + Int64(wall.tv_nsec) / 1_000_000,
-                        client: client.clientAddress, host: host, storeID: store, outcome: exchange.outcome,
-                        status: exchange.status, bytesIn: client.bytesRead &- exchange.bytesReadAtStart,
-                        bytesOut: client.bytesWritten &- exchange.bytesWrittenAtStart,
-                        upstreamMicroseconds: upstreamMicros, totalMicroseconds: (now - exchange.startedAt) * 1000,
+                        unixMilliseconds: millis, client: client.clientAddress, host: host, storeID: store,
+                        outcome: client.exchange.outcome, status: client.exchange.status, bytesIn: bytesIn,
+                        bytesOut: bytesOut, upstreamMicroseconds: upstreamMicros, totalMicroseconds: total,
                         requestID: requestId, worker: id))
                 }
             }

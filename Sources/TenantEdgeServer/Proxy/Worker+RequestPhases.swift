@@ -201,25 +201,24 @@ extension Worker {
     /// `X-Forwarded-Proto` kept (the writer left it in) or ours added, `X-Forwarded-Port`.
     /// Returns whether the hop sent an `X-Request-Id` (kept, so one id follows the request).
     private func appendTrustedForwarding(_ client: ClientConnection, fields: [HeaderField], in buffer: UnsafeRawBufferPointer) -> Bool {
-        var line: [UInt8] = Array("X-Forwarded-For: ".utf8)
+        client.exchange.head.append(contentsOf: Self.forwardedForName)
         var sawProto = false
         var sawRequestId = false
         for field in fields {
             switch field.name {
             case .xForwardedFor:
-                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[Int(field.valueStart)..<Int(field.valueEnd)]))
-                line.append(contentsOf: ", ".utf8)
+                client.exchange.head.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[Int(field.valueStart)..<Int(field.valueEnd)]))
+                client.exchange.head.append(contentsOf: Self.listSeparator)
             case .xForwardedProto: sawProto = true
             case .xRequestId: sawRequestId = true
             default: continue
             }
         }
-        client.clientAddress?.appendAddressText(to: &line)
-        line.append(contentsOf: "\r\n".utf8)
-        let proto = client.listener.scheme == .https ? "https" : "http"
-        if !sawProto { line.append(contentsOf: "X-Forwarded-Proto: \(proto)\r\n".utf8) }
-        line.append(contentsOf: "X-Forwarded-Port: \(client.listener.port)\r\n".utf8)
-        client.exchange.head.append(contentsOf: line)
+        client.clientAddress?.appendAddressText(to: &client.exchange.head)
+        client.exchange.head.append(0x0D)
+        client.exchange.head.append(0x0A)
+        // Without the hop's own X-Forwarded-Proto, the per-listener lines say ours.
+        client.exchange.head.append(contentsOf: sawProto ? client.listener.portBlock : client.listener.protoAndPortBlock)
         return sawRequestId
     }
 
@@ -244,6 +243,8 @@ extension Worker {
         return out
     }
 
+    static let forwardedForName: [UInt8] = Array("X-Forwarded-For: ".utf8)
+    static let listSeparator: [UInt8] = Array(", ".utf8)
     static let healthOK = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nCache-Control: no-store\r\n\r\nok\n".utf8)
     static let healthDraining = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nCache-Control: no-store\r\n\r\ndraining\n".utf8)
 

@@ -8,6 +8,8 @@ struct ListenerContext {
     let proxyProtocol: Bool
     /// `X-Forwarded-Proto` and `X-Forwarded-Port` lines, built once per listener.
     let protoAndPortBlock: [UInt8]
+    /// `X-Forwarded-Port` alone, for trusted hops that named the protocol themselves.
+    let portBlock: [UInt8]
 
     /// What it was opened from, to match it against a reloaded configuration.
     let spec: ServerSettings.Listener
@@ -20,5 +22,6 @@ struct ListenerContext {
         self.port = port
         let proto = scheme == .https ? "https" : "http"
         self.protoAndPortBlock = Array("X-Forwarded-Proto: \(proto)\r\nX-Forwarded-Port: \(port)\r\n".utf8)
+        self.portBlock = Array("X-Forwarded-Port: \(port)\r\n".utf8)
     }
 }
