@@ -80,6 +80,72 @@ public final class PostgresConnection: Sendable {
         }
     }
 
+    /// Runs a `COPY ... TO STDOUT` statement and hands each CopyData message (one row; the
+    /// binary header comes with the first) to `message`, borrowed for the call only. Returns
+    /// the number of messages.
+    ///
+    /// Why COPY for the start-up load: the server streams rows while this side indexes them,
+    /// so on two cores the database's scan and the client's work overlap, where cursor FETCHes
+    /// alternate; and there is no `PGresult` to build and copy out per chunk.
+    ///
+    /// If `message` throws, the rest of the stream is read and dropped (the session stays
+    /// usable, inside its transaction) and the first error is thrown as `.unexpectedResult`.
+    /// `message` must not use this connection: the session is mid-COPY and locked.
+    public func copyOut(
+        _ sql: String, _ message: (UnsafeRawBufferPointer) throws -> Void
+    ) throws(MasterDBError) -> Int {
+        try handle.withLock { connection throws(MasterDBError) -> Int in
+            guard let started = PQexec(connection, sql) else {
+                throw MasterDBError(code: .connectionLost, endpoint: endpoint, detail: errorText(connection))
+            }
+            let status = PQresultStatus(started)
+            if status != PGRES_COPY_OUT {
+                defer { PQclear(started) }
+                if PQstatus(connection) != CONNECTION_OK {
+                    throw MasterDBError(code: .connectionLost, endpoint: endpoint, detail: errorText(connection))
+                }
+                if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
+                    throw MasterDBError(code: .unexpectedResult, endpoint: endpoint, detail: "not a COPY TO STDOUT statement")
+                }
+                throw Self.serverError(started, endpoint: endpoint, password: password)
+            }
+            PQclear(started)
+            var messages = 0
+            var failure: (any Error)?
+            var buffer: UnsafeMutablePointer<CChar>?
+            while true {
+                let length = PQgetCopyData(connection, &buffer, 0)
+                if length == -1 { break }
+                guard length >= 0, let bytes = buffer else {
+                    throw MasterDBError(code: .connectionLost, endpoint: endpoint, detail: errorText(connection))
+                }
+                defer { PQfreemem(bytes) }
+                messages += 1
+                if failure == nil {
+                    do { try message(UnsafeRawBufferPointer(start: bytes, count: Int(length))) } catch { failure = error }
+                }
+            }
+            // The COPY's own outcome, then the end of the command (a NULL result).
+            var serverFailure: MasterDBError?
+            while let result = PQgetResult(connection) {
+                if PQresultStatus(result) != PGRES_COMMAND_OK, serverFailure == nil {
+                    serverFailure = Self.serverError(result, endpoint: endpoint, password: password)
+                }
+                PQclear(result)
+            }
+            if let serverFailure {
+                if PQstatus(connection) != CONNECTION_OK {
+                    throw MasterDBError(code: .connectionLost, endpoint: endpoint, detail: errorText(connection))
+                }
+                throw serverFailure
+            }
+            if let failure {
+                throw MasterDBError(code: .unexpectedResult, endpoint: endpoint, detail: "\(failure)")
+            }
+            return messages
+        }
+    }
+
     /// The socket to watch for readability before calling `notifications()`.
     public var socketDescriptor: Int32 {
         handle.withLock { PQsocket($0) }

@@ -46,8 +46,8 @@ import Testing
         #expect(resolution.hostKind == .platform)
         let store = table.store(resolution.storeIndex)
         #expect(store.id == "s-beta")
-        #expect(store.slugBytes == Array("Beta".utf8))
-        #expect(store.idBytes == Array("s-beta".utf8))
+        #expect(Array(store.slugBytes) == Array("Beta".utf8))
+        #expect(Array(store.idBytes) == Array("s-beta".utf8))
         // hostCount + storeIndex * domainCount + domainIndex
         #expect(resolution.routeKey == table.hostCount + 1 * 2 + 0)
         #expect(table.resolve("acme.myshop.test").routeKey == table.hostCount + 0 * 2 + 1)

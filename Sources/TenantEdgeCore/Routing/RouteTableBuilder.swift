@@ -44,53 +44,93 @@ public struct RouteTableBuilder {
     }
 
     public mutating func addStore(_ record: StoreRecord) {
+        var id = record.id, slug = record.slug
+        id.withUTF8 { id in
+            slug.withUTF8 { slug in
+                addStore(id: UnsafeRawBufferPointer(id), slug: UnsafeRawBufferPointer(slug),
+                         status: record.status, isActive: record.isActive)
+            }
+        }
+    }
+
+    /// `addStore` from column bytes, as the loader's binary COPY hands them over: no `String`
+    /// per row (a NULL column arrives as an empty buffer and is skipped like `""`).
+    public mutating func addStore(id: UnsafeRawBufferPointer, slug: UnsafeRawBufferPointer, status: String, isActive: Bool) {
+        addStore(id: id, slug: slug, status: status, isActive: isActive, reusing: nil)
+    }
+
+    /// A store of an earlier table (compaction): the entry is kept as is, sharing its bytes.
+    mutating func addStore(_ entry: StoreEntry) {
+        entry.idBytes.withUnsafeBytes { id in
+            entry.slugBytes.withUnsafeBytes { slug in
+                addStore(id: id, slug: slug, status: entry.status, isActive: entry.isActive, reusing: entry)
+            }
+        }
+    }
+
+    private mutating func addStore(
+        id: UnsafeRawBufferPointer, slug: UnsafeRawBufferPointer, status: String, isActive: Bool, reusing entry: StoreEntry?
+    ) {
         let row = storeRows
         storeRows += 1
         let storeIndex = UInt32(stores.count)
-        var id = record.id
-        let inserted = id.withUTF8 { bytes -> Bool? in
-            guard bytes.count <= ByteKeyIndex.maxKeyLength else { return nil }
-            return storeIds.insert(UnsafeRawBufferPointer(bytes), value: storeIndex).inserted
-        }
-        guard let inserted, inserted else {
-            let reason: SkippedRow.Reason = inserted == nil ? .invalidStoreId : .duplicateStoreId
-            skipped.append(SkippedRow(source: .store, index: row, value: record.id, reason: reason))
+        guard id.count <= ByteKeyIndex.maxKeyLength else {
+            skipped.append(SkippedRow(source: .store, index: row, value: Self.text(id), reason: .invalidStoreId))
             return
         }
-        stores.append(StoreEntry(record: record))
-        guard Self.normalizeLabel(record.slug, into: &scratch) else {
-            skipped.append(SkippedRow(source: .store, index: row, value: record.slug, reason: .invalidSlug))
+        guard storeIds.insert(id, value: storeIndex).inserted else {
+            skipped.append(SkippedRow(source: .store, index: row, value: Self.text(id), reason: .duplicateStoreId))
+            return
+        }
+        stores.append(entry ?? StoreEntry(id: id, slug: slug, status: status, isActive: isActive))
+        guard Self.normalizeLabel(slug, into: &scratch) else {
+            skipped.append(SkippedRow(source: .store, index: row, value: Self.text(slug), reason: .invalidSlug))
             return
         }
         if !slugs.insert(scratch, value: storeIndex).inserted {
-            skipped.append(SkippedRow(source: .store, index: row, value: record.slug, reason: .duplicateSlug))
+            skipped.append(SkippedRow(source: .store, index: row, value: Self.text(slug), reason: .duplicateSlug))
         }
     }
 
     public mutating func addHostname(_ record: HostnameRecord) {
+        var hostname = record.hostname, storeId = record.storeId
+        hostname.withUTF8 { hostname in
+            storeId.withUTF8 { storeId in
+                addHostname(hostname: UnsafeRawBufferPointer(hostname), storeId: UnsafeRawBufferPointer(storeId),
+                            isCustomDomain: record.isCustomDomain)
+            }
+        }
+    }
+
+    /// `addHostname` from column bytes (see `addStore(id:slug:status:isActive:)`).
+    public mutating func addHostname(hostname: UnsafeRawBufferPointer, storeId: UnsafeRawBufferPointer, isCustomDomain: Bool) {
         let row = hostnameRows
         hostnameRows += 1
         var isIPLiteral = false
-        if let error = HostNormalizer.normalize(record.hostname, into: &scratch, isIPLiteral: &isIPLiteral) {
-            skipped.append(SkippedRow(source: .hostname, index: row, value: record.hostname, reason: .invalidHost(error)))
+        if let error = HostNormalizer.normalize(hostname, into: &scratch, isIPLiteral: &isIPLiteral) {
+            skipped.append(SkippedRow(source: .hostname, index: row, value: Self.text(hostname), reason: .invalidHost(error)))
             return
         }
         if isIPLiteral {
-            skipped.append(SkippedRow(source: .hostname, index: row, value: record.hostname, reason: .ipLiteral))
+            skipped.append(SkippedRow(source: .hostname, index: row, value: Self.text(hostname), reason: .ipLiteral))
             return
         }
         // The store is checked before the hostname is claimed, so a dangling row never
         // shadows a later valid row for the same name.
-        var storeId = record.storeId
-        let store = storeId.withUTF8 { storeIds.find(UnsafeRawBufferPointer($0)) }
+        let store = storeIds.find(storeId)
         guard store.index >= 0 else {
-            skipped.append(SkippedRow(source: .hostname, index: row, value: record.hostname, reason: .danglingStoreId))
+            skipped.append(SkippedRow(source: .hostname, index: row, value: Self.text(hostname), reason: .danglingStoreId))
             return
         }
-        let value = store.value | (record.isCustomDomain ? Self.customDomainFlag : 0)
+        let value = store.value | (isCustomDomain ? Self.customDomainFlag : 0)
         if !hosts.insert(scratch, value: value).inserted {
-            skipped.append(SkippedRow(source: .hostname, index: row, value: record.hostname, reason: .duplicateHostname))
+            skipped.append(SkippedRow(source: .hostname, index: row, value: Self.text(hostname), reason: .duplicateHostname))
         }
+    }
+
+    /// A skipped row's value for the log; invalid UTF-8 is shown repaired rather than lost.
+    private static func text(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(decoding: bytes, as: UTF8.self)
     }
 
     /// A hostname already normalized by an earlier table (compaction), pointing at a store of
@@ -136,8 +176,13 @@ public struct RouteTableBuilder {
     /// A slug reaches a store through `<slug>.<domain>` only if it is one valid DNS label;
     /// stored lowercase because hosts are looked up lowercase.
     static func normalizeLabel(_ slug: String, into out: inout [UInt8]) -> Bool {
+        var slug = slug
+        return slug.withUTF8 { normalizeLabel(UnsafeRawBufferPointer($0), into: &out) }
+    }
+
+    static func normalizeLabel(_ slug: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
         out.removeAll(keepingCapacity: true)
-        for byte in slug.utf8 {
+        for byte in slug {
             guard let lowered = HostNormalizer.hostByte(byte) else { return false }
             out.append(lowered)
             if out.count > HostNormalizer.maxLabelLength { return false }

@@ -132,7 +132,7 @@ public struct RouteTableEditor {
         var newIndex = [Int32](repeating: -1, count: table.base.stores.count + table.overlay.addedStores.count)
         var next: Int32 = 0
         table.forEachStore { index, entry in
-            builder.addStore(StoreRecord(id: entry.id, slug: entry.slug, status: entry.status, isActive: entry.isActive))
+            builder.addStore(entry)
             // A store the builder skipped (it cannot: ids were unique already) keeps -1.
             if builder.stores.count == Int(next) + 1 {
                 newIndex[Int(index)] = next
