@@ -35,6 +35,8 @@ class Load:
         self.ok = 0
         self.stale_retries = 0
         self.failures: list[str] = []
+        self.t0 = time.monotonic()
+        self.events: list[str] = []
         self.threads = [threading.Thread(target=self._keepalive, daemon=True) for _ in range(keepalive_threads)]
         self.threads += [threading.Thread(target=self._fresh, daemon=True) for _ in range(fresh_threads)]
 
@@ -53,7 +55,11 @@ class Load:
             if ok:
                 self.ok += 1
             else:
-                self.failures.append(what)
+                self.failures.append(f"{time.monotonic() - self.t0:.3f}s {what}")
+
+    def event(self, what: str) -> None:
+        with self.lock:
+            self.events.append(f"{time.monotonic() - self.t0:.3f}s {what}")
 
     @staticmethod
     def _check(resp, n: int) -> str | None:
@@ -192,12 +198,16 @@ def test_binary_upgrade_under_load_fails_no_request(start_edge, tmp_path):
         # Three upgrades in a row: A -> B -> C -> D, each under the same load.
         for name in "BCD":
             new = NewBinary(old.config_path, old.env, str(tmp_path / f"{name}.stderr"))
+            load.event(f"{name} started")
             started.append(new)
             new.wait_ready()
+            load.event(f"{name} ready")
             time.sleep(1.0)   # both serve: the kernel spreads new connections over both
-            _, previous, previous_log = processes[-1]
+            previous_name, previous, previous_log = processes[-1]
+            load.event(f"SIGTERM to {previous_name}")
             previous.send_signal(signal.SIGTERM)
             assert previous.wait(40) == 0, f"old process exit status {previous.returncode}"
+            load.event(f"{previous_name} exited")
             processes.append((name, new.proc, new.stderr_path))
             time.sleep(1.0)
     finally:
@@ -207,7 +217,7 @@ def test_binary_upgrade_under_load_fails_no_request(start_edge, tmp_path):
     try:
         assert not load.failures, (
             f"{len(load.failures)} of {load.ok + len(load.failures)} requests failed during the upgrades; "
-            f"first: {load.failures[:5]}")
+            f"first: {load.failures[:5]}; events: {load.events}")
         assert load.ok > 200, f"too little load to say anything: {load.ok} requests"
         # The last process is serving on its own.
         with connect(old.port) as s:

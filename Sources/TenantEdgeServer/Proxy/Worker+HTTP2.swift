@@ -23,7 +23,8 @@ extension Worker {
         client.h2Started = true
         counters.add(.http1Closed)
         counters.add(.h2Opened)
-        client.deadline = now + settings.timeouts.clientKeepAlive
+        // While draining, a connection that opens no stream soon is not kept.
+        client.deadline = now + (draining ? settings.timeouts.clientHeader : settings.timeouts.clientKeepAlive)
         return true
     }
 
@@ -113,6 +114,9 @@ extension Worker {
     func h2StartStream(_ stream: H2Stream) {
         stream.startedAt = now
         counters.add(.requests)
+        // A connection accepted while draining serves the streams it opened with its first
+        // flight, then ends (GOAWAY names the last stream nghttp2 processed).
+        if draining { stream.session.goAway() }
         if stream.head.validate() != nil {
             h2RespondLocal(stream, .badRequest)
             return

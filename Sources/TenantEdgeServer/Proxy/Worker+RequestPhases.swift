@@ -53,7 +53,9 @@ extension Worker {
                 }
             }
         }
-        guard client.readable, !draining || client.input.readableCount > 0 else { return false }
+        // While draining, no new request starts on a connection that has been served (it is
+        // closing); one accepted but yet to send its first request is read and answered.
+        guard client.readable, !draining || client.input.readableCount > 0 || client.requests == 0 else { return false }
         if !client.input.hasStorage { client.input.restoreStorage(from: &buffers) }
         let space = client.input.prepareForRead()
         if client.input.readableCount == 0 { client.parsedBytes = 0 }
