@@ -22,6 +22,7 @@ extension ServeCommand {
                                    ("master_db", config.masterDB != running.masterDB)] where changed {
                 logger.warning("reload: this setting needs a restart and was not changed", metadata: ["key": "\(key)"])
             }
+            server.control.setMaxConnections(settings.maxConnections)
             server.certificates.publish(store)
             server.settingsPublisher.publish(settings)
             server.control.wakeAll()

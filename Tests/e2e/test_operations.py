@@ -273,3 +273,44 @@ def admin_get_port(admin_port: int, path: str) -> tuple[int, str]:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def test_total_connection_limit_holds_across_workers(start_edge):
+    """limits.max_connections counts every worker's connections: with 2 workers allowed 3
+    each, the process still takes only 3; the next waits in the kernel's queue (not
+    refused, not crashed) and is served once one of the 3 closes."""
+    from helpers import Reader, connect, request_bytes
+    edge = start_edge(extra="limits: { max_connections: 3, max_connections_per_worker: 3 }\n")
+    deadline = time.monotonic() + 10
+    while True:   # the start-up probe's connection is closed and counted out
+        _, before = admin_get(edge, "/metrics")
+        if metric(before, "tenant_edge_active_connections") == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    held, waiting = [], []
+    for n in range(5):
+        s = connect(edge.port)
+        s.sendall(request_bytes("GET", f"/held/{n}", f"shop1.{PLATFORM}"))
+        s.settimeout(1.5)
+        try:
+            assert Reader(s).read_response().status == 200
+            held.append(s)
+        except (TimeoutError, OSError):
+            waiting.append(s)
+    try:
+        assert len(held) == 3 and len(waiting) == 2, (len(held), len(waiting))
+        _, during = admin_get(edge, "/metrics")
+        assert metric(during, "tenant_edge_connections_rejected_total", 'reason="limit"') > \
+            metric(before, "tenant_edge_connections_rejected_total", 'reason="limit"')
+        held.pop().close()
+        # Which of the two waiting connections gets the place depends on the worker queue
+        # the kernel put it in.
+        import select
+        readable, _, _ = select.select(waiting, [], [], 10)
+        assert readable, "no waiting connection was served after one closed"
+        readable[0].settimeout(10)
+        response = Reader(readable[0]).read_response()
+        assert response.status == 200 and json.loads(response.body)["target"] in ("/held/3", "/held/4")
+    finally:
+        for s in held + waiting:
+            s.close()

@@ -52,6 +52,9 @@ final class Worker {
     var draining = false
     /// Listeners are out of the epoll set while the connection limit is reached.
     var acceptPaused = false
+    /// Connections of this worker counted in `control.connections` (all of them while the
+    /// total limit is enforced; a reload can turn that on or off).
+    var budgetTaken = 0
     let latency: LatencyHistogram
     /// Storage of idle connections' input buffers (clients between requests, pooled
     /// upstream connections), so that memory follows the requests in flight rather than
@@ -221,8 +224,14 @@ final class Worker {
                 pauseAccepting()
                 return
             }
+            let budgeted = settings.enforcesTotalLimit
+            if budgeted && !control.connections.take() {
+                pauseAccepting()
+                return
+            }
             let fd = Socket.accept(listener.fd, peer: &peer)
             if fd < 0 {
+                if budgeted { control.connections.giveBack() }
                 let e = errno
                 if e == EMFILE || e == ENFILE {
                     logger.warning("accept: out of file descriptors", metadata: ["worker": "\(id)"])
@@ -236,9 +245,11 @@ final class Worker {
             guard epoll.add(fd, token: Self.token(fd: fd, serial: client.serial), events: Epoll.readWrite) else {
                 setSlot(fd, .empty)
                 Socket.close(fd)
+                if budgeted { control.connections.giveBack() }
                 continue
             }
             clientCount += 1
+            if budgeted { budgetTaken += 1 }
             client.idleSince = now
             counters.add(.connectionsAccepted)
             counters.add(.http1Opened)
@@ -282,9 +293,13 @@ final class Worker {
         setSlot(client.fd, .empty)
         Socket.close(client.fd)
         clientCount -= 1
+        if budgetTaken > 0 {
+            budgetTaken -= 1
+            control.connections.giveBack()
+        }
         counters.add(client.h2Started ? .h2Closed : .http1Closed)
         if client.tunnelOpen { counters.add(.tunnelsClosed) }
-        if acceptPaused && clientCount < settings.maxConnectionsPerWorker * 9 / 10 { resumeAccepting() }
+        if acceptPaused { resumeAcceptingIfRoom() }
     }
 
     /// Closes after what was queued has been sent, reading and discarding what the client
@@ -369,6 +384,7 @@ final class Worker {
     /// Acts on connections whose deadline passed. One pass over the descriptor table
     /// every 250 ms replaces per-request timers (no timer syscalls on the request path).
     private func sweep() {
+        if acceptPaused { resumeAcceptingIfRoom() }
         for index in slots.indices {
             switch slots[index] {
             case .client(let client) where client.deadline <= now:
@@ -405,6 +421,15 @@ final class Worker {
         logger.warning("connection limit reached; not accepting", metadata: [
             "worker": "\(id)", "limit": "\(settings.maxConnectionsPerWorker)"])
         for listener in listeners { epoll.remove(listener.fd) }
+    }
+
+    /// Below 90% of the worker's limit and, when enforced, with room in the total: a pause
+    /// for the total ends here too, checked on every sweep, since the connections that
+    /// free room may close on other workers.
+    private func resumeAcceptingIfRoom() {
+        guard clientCount < settings.maxConnectionsPerWorker * 9 / 10 || clientCount == 0 else { return }
+        guard !settings.enforcesTotalLimit || control.connections.hasRoom else { return }
+        resumeAccepting()
     }
 
     private func resumeAccepting() {
