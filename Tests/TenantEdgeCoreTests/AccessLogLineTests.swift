@@ -47,7 +47,7 @@ import Testing
 
     @Test func absentValuesAreNull() {
         let line = render(host: "", storeID: "", requestID: "", client: nil, upstreamMicroseconds: -1)
-        #expect(line.contains("\"client\":null,\"host\":null,\"store_id\":null,"))
+        #expect(line.contains("\"client\":null,\"protocol\":\"HTTP/1.1\",\"host\":null,\"store_id\":null,"))
         #expect(line.contains("\"upstream_ms\":null,"))
         #expect(line.contains("\"request_id\":null,"))
     }
