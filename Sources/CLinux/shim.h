@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sched.h>
 #include <malloc.h>
+#include <linux/filter.h>
 
 // accept4 is declared only under _GNU_SOURCE, which the Glibc module is not built with.
 extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);

@@ -10,7 +10,7 @@ extension ServeCommand {
     /// exchanges in flight finish with what they started with.
     func reload(server: EdgeServer, running: EdgeConfig, current: ServerSettings, logger: Logger) -> ServerSettings {
         do {
-            let config = try ConfigLoader.load(path: options.config)
+            let config = try loadConfig()
             var settings = try SettingsBuilder.build(config)
             let store = try SettingsBuilder.certificates(config, logger: logger)
             // Kept from the running process: the worker count, the access log file (reopened
@@ -22,6 +22,7 @@ extension ServeCommand {
                                    ("master_db", config.masterDB != running.masterDB)] where changed {
                 logger.warning("reload: this setting needs a restart and was not changed", metadata: ["key": "\(key)"])
             }
+            server.control.setMaxConnections(settings.maxConnections)
             server.certificates.publish(store)
             server.settingsPublisher.publish(settings)
             server.control.wakeAll()

@@ -13,12 +13,37 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
 
+    /// A binary upgrade runs the new process next to the old one on the same traffic
+    /// addresses (`SO_REUSEPORT`), but the admin listener owns its port (no reuse, so a
+    /// scrape always reaches the process it names): the new one needs its own address.
+    @Option(name: .long, help: ArgumentHelp(
+        "Admin listener address (host:port), overriding `admin:` in the config; for a binary upgrade next to a running process.",
+        valueName: "host:port"))
+    var adminListen: String?
+
+    func validate() throws {
+        if let adminListen {
+            do {
+                _ = try SocketAddressSpec(parsing: adminListen)
+            } catch {
+                throw ValidationError("--admin-listen: \(error)")
+            }
+        }
+    }
+
+    /// The configuration file with the command line's overrides applied.
+    func loadConfig() throws -> EdgeConfig {
+        var config = try ConfigLoader.load(path: options.config)
+        if let adminListen { config.admin = try SocketAddressSpec(parsing: adminListen) }
+        return config
+    }
+
     func run() throws {
         var signals = SignalLoop()
         let config: EdgeConfig
         var settings: ServerSettings
         do {
-            config = try ConfigLoader.load(path: options.config)
+            config = try loadConfig()
             settings = try SettingsBuilder.build(config)
             if config.accessLog.enabled {
                 if case .file(let path) = config.accessLog.destination {

@@ -58,6 +58,7 @@ enum SettingsBuilder {
         settings.jwks = ring.jwks
         settings.trustedProxies = config.trustedProxies
         settings.maxConnectionsPerWorker = config.limits.perWorker(workers: config.workers)
+        settings.maxConnections = config.limits.maxConnections
         settings.healthPath = config.healthPath.map { Array($0.utf8) }
         settings.redirectHTTPToHTTPS = config.routing.redirectHTTPToHTTPS
         return settings

@@ -24,16 +24,30 @@ import Testing
 
     @Test func oneJSONObjectPerLine() {
         #expect(render() == """
-            {"time":"2025-01-02T03:04:05.678Z","client":"203.0.113.7","host":"shop.example","store_id":"s-1",\
+            {"time":"2025-01-02T03:04:05.678Z","client":"203.0.113.7","protocol":"HTTP/1.1","host":"shop.example","store_id":"s-1",\
             "decision":"forwarded","status":200,"bytes_in":321,"bytes_out":4096,"upstream_ms":12.345,\
             "total_ms":13.002,"request_id":"req-9","worker":3}
 
             """)
     }
 
+    @Test func protocolVersions() {
+        var out: [UInt8] = []
+        for version in [AccessLogLine.Version.http10, .http2] {
+            let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+            AccessLogLine(unixMilliseconds: 0, client: nil, version: version, host: empty, storeID: empty,
+                          outcome: .notFound, status: 404, bytesIn: 0, bytesOut: 0, upstreamMicroseconds: -1,
+                          totalMicroseconds: 0, requestID: empty, worker: 0).append(to: &out)
+        }
+        let lines = String(decoding: out, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].contains("\"protocol\":\"HTTP/1.0\""))
+        #expect(lines[1].contains("\"protocol\":\"HTTP/2.0\""))
+    }
+
     @Test func absentValuesAreNull() {
         let line = render(host: "", storeID: "", requestID: "", client: nil, upstreamMicroseconds: -1)
-        #expect(line.contains("\"client\":null,\"host\":null,\"store_id\":null,"))
+        #expect(line.contains("\"client\":null,\"protocol\":\"HTTP/1.1\",\"host\":null,\"store_id\":null,"))
         #expect(line.contains("\"upstream_ms\":null,"))
         #expect(line.contains("\"request_id\":null,"))
     }

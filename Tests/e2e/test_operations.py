@@ -151,6 +151,7 @@ def test_access_log_lines_and_rotation_on_sigusr1(start_edge, tmp_path):
     assert forwarded["store_id"]
     assert forwarded["decision"] == "forwarded"
     assert forwarded.get("request_id")
+    assert forwarded["protocol"] == "HTTP/1.1"
     missing = next(e for e in entries if e.get("status") == 404)
     assert missing["decision"] == "not_found"
 
@@ -194,3 +195,122 @@ def test_reload_adds_a_listener_and_keeps_open_connections(start_edge):
     response = reader.read_response()
     assert response.status == 200 and json.loads(response.body)["target"] == "/after"
     held.close()
+
+
+def test_http2_streams_get_access_log_lines_and_count_by_decision(tmp_path, database, backends):
+    """Each HTTP/2 stream is logged like an HTTP/1.1 request (protocol HTTP/2.0), and its
+    decision moves the same metrics; health_path answers on h2 too."""
+    from conftest import edge_env
+    from helpers import PASSTHROUGH, STORES, EdgeProcess, config_yaml, curl, free_port
+    from tls_certs import CertAuthority
+
+    ca = CertAuthority(tmp_path / "ca")
+    ca.issue(tmp_path / "default.pem", tmp_path / "default.key", [f"*.{PLATFORM}", "default.test"])
+    log = tmp_path / "access.log"
+    port, tls_port, admin_port = free_port(), free_port(), free_port()
+    config = config_yaml(port, admin_port, backends["default"].port, backends["api"].port,
+                         str(tmp_path / "routes.json"),
+                         f'access_log: {{ path: "{log}" }}\nhealth_path: /__health\n'
+                         f'tls:\n  default_certificate: {{ cert: "{tmp_path / "default.pem"}", '
+                         f'key: "{tmp_path / "default.key"}" }}\n')
+    config = config.replace("listen:\n", f'listen:\n  - {{ address: "127.0.0.1:{tls_port}", protocol: https }}\n', 1)
+    (tmp_path / "tenant-edge.yaml").write_text(config)
+    proc = EdgeProcess(str(tmp_path / "tenant-edge.yaml"), edge_env(database), port, str(tmp_path)).start()
+    try:
+        def h2(host: str, path: str):
+            r = curl(f"https://{host}:{tls_port}{path}", "--http2", "--cacert", str(ca.cert),
+                     "--resolve", f"{host}:{tls_port}:127.0.0.1")
+            assert r.version == "HTTP/2", r.version
+            return r
+
+        _, before = admin_get_port(admin_port, "/metrics")
+        ok = h2(f"shop1.{PLATFORM}", "/h2-logged?x=1")
+        assert ok.status == 200
+        seen_request_id = dict((k.lower(), v) for k, v in json.loads(ok.body)["headers"])["x-request-id"]
+        assert h2(f"nobody.{PLATFORM}", "/api/x").status == 404
+        assert h2(f"closed1.{PLATFORM}", "/api/x").status == 410
+        assert h2(PASSTHROUGH, "/pt").status == 200
+        health = h2(f"shop1.{PLATFORM}", "/__health")
+        assert health.status == 200 and health.body == b"ok\n"
+        _, after = admin_get_port(admin_port, "/metrics")
+
+        def moved(decision: str) -> float:
+            label = f'decision="{decision}"'
+            return metric(after, "tenant_edge_requests_by_decision_total", label) - \
+                metric(before, "tenant_edge_requests_by_decision_total", label)
+        assert moved("not_found") == 1 and moved("closed") == 1 and moved("passthrough") == 1
+        assert moved("forwarded") == 1 and moved("health") == 1
+
+        entries = []
+        deadline = time.monotonic() + 5
+        while len(entries) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            if log.exists():
+                # The start-up probe (EdgeProcess.start) came over HTTP/1.1 on the plain port.
+                entries = [e for e in map(json.loads, log.read_text().splitlines()) if e["protocol"] != "HTTP/1.1"]
+        assert len(entries) == 5 and all(e["protocol"] == "HTTP/2.0" for e in entries), entries
+        by_decision = {e["decision"]: e for e in entries}
+        assert sorted(by_decision) == ["closed", "forwarded", "health", "not_found", "passthrough"], entries
+        forwarded = by_decision["forwarded"]
+        assert forwarded["host"] == f"shop1.{PLATFORM}" and forwarded["store_id"] == STORES["shop1"]
+        assert forwarded["status"] == 200 and forwarded["request_id"] == seen_request_id
+        assert forwarded["bytes_out"] == len(ok.body) and forwarded["upstream_ms"] is not None
+        assert forwarded["client"] == "127.0.0.1"
+        missing = by_decision["not_found"]
+        assert missing["status"] == 404 and missing["store_id"] is None and missing["upstream_ms"] is None
+        assert missing["host"] == f"nobody.{PLATFORM}"
+        closed = by_decision["closed"]
+        assert closed["status"] == 410 and closed["store_id"] == STORES["closed1"]
+        assert by_decision["passthrough"]["host"] == PASSTHROUGH and by_decision["passthrough"]["status"] == 200
+        assert by_decision["health"]["status"] == 200 and by_decision["health"]["bytes_out"] == 3
+    finally:
+        proc.stop()
+
+
+def admin_get_port(admin_port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}{path}", timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_total_connection_limit_holds_across_workers(start_edge):
+    """limits.max_connections counts every worker's connections: with 2 workers allowed 3
+    each, the process still takes only 3; the next waits in the kernel's queue (not
+    refused, not crashed) and is served once one of the 3 closes."""
+    from helpers import Reader, connect, request_bytes
+    edge = start_edge(extra="limits: { max_connections: 3, max_connections_per_worker: 3 }\n")
+    deadline = time.monotonic() + 10
+    while True:   # the start-up probe's connection is closed and counted out
+        _, before = admin_get(edge, "/metrics")
+        if metric(before, "tenant_edge_active_connections") == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    held, waiting = [], []
+    for n in range(5):
+        s = connect(edge.port)
+        s.sendall(request_bytes("GET", f"/held/{n}", f"shop1.{PLATFORM}"))
+        s.settimeout(1.5)
+        try:
+            assert Reader(s).read_response().status == 200
+            held.append(s)
+        except (TimeoutError, OSError):
+            waiting.append(s)
+    try:
+        assert len(held) == 3 and len(waiting) == 2, (len(held), len(waiting))
+        _, during = admin_get(edge, "/metrics")
+        assert metric(during, "tenant_edge_connections_rejected_total", 'reason="limit"') > \
+            metric(before, "tenant_edge_connections_rejected_total", 'reason="limit"')
+        held.pop().close()
+        # Which of the two waiting connections gets the place depends on the worker queue
+        # the kernel put it in.
+        import select
+        readable, _, _ = select.select(waiting, [], [], 10)
+        assert readable, "no waiting connection was served after one closed"
+        readable[0].settimeout(10)
+        response = Reader(readable[0]).read_response()
+        assert response.status == 200 and json.loads(response.body)["target"] in ("/held/3", "/held/4")
+    finally:
+        for s in held + waiting:
+            s.close()

@@ -43,6 +43,8 @@ final class H2Stream {
     var localBodySent = 0
     var isLocalResponse = false
     var closed = false
+    /// For the access log line written when the stream closes.
+    var record = StreamAccessRecord()
 
     init(id: Int32, session: H2Session) {
         self.id = id

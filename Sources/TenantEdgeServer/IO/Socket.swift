@@ -129,6 +129,30 @@ enum Socket {
         }
     }
 
+    /// Makes a listening socket drop new connection attempts (a SYN without ACK) while
+    /// handshakes already under way still complete into its accept queue: a classic BPF
+    /// socket filter, which the kernel runs on every segment for the listener with the TCP
+    /// header at offset 0 (byte 13 holds the flags).
+    ///
+    /// Why: closing one of several `SO_REUSEPORT` listeners resets the connections in its
+    /// accept queue. A draining process first stops new ones from entering the queue, then
+    /// accepts what is there, then closes: nothing is reset. A dropped SYN costs the client
+    /// its retransmission (1 s), which by then reaches a listener that stays, such as the new
+    /// process of a binary upgrade. Returns false if the kernel refused the filter.
+    static func dropNewConnectionAttempts(_ fd: Int32) -> Bool {
+        var code: [sock_filter] = [
+            sock_filter(code: UInt16(BPF_LD | BPF_B | BPF_ABS), jt: 0, jf: 0, k: 13),
+            sock_filter(code: UInt16(BPF_ALU | BPF_AND | BPF_K), jt: 0, jf: 0, k: 0x12),   // SYN | ACK
+            sock_filter(code: UInt16(BPF_JMP | BPF_JEQ | BPF_K), jt: 0, jf: 1, k: 0x02),   // SYN alone
+            sock_filter(code: UInt16(BPF_RET | BPF_K), jt: 0, jf: 0, k: 0),                  // drop
+            sock_filter(code: UInt16(BPF_RET | BPF_K), jt: 0, jf: 0, k: 0xFFFF_FFFF),        // keep
+        ]
+        return code.withUnsafeMutableBufferPointer { instructions in
+            var program = sock_fprog(len: UInt16(instructions.count), filter: instructions.baseAddress)
+            return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, socklen_t(MemoryLayout<sock_fprog>.size)) == 0
+        }
+    }
+
     static func shutdownWrite(_ fd: Int32) {
         Glibc.shutdown(fd, Int32(SHUT_WR))
     }

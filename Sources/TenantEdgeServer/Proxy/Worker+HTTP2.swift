@@ -23,7 +23,8 @@ extension Worker {
         client.h2Started = true
         counters.add(.http1Closed)
         counters.add(.h2Opened)
-        client.deadline = now + settings.timeouts.clientKeepAlive
+        // While draining, a connection that opens no stream soon is not kept.
+        client.deadline = now + (draining ? settings.timeouts.clientHeader : settings.timeouts.clientKeepAlive)
         return true
     }
 
@@ -113,12 +114,19 @@ extension Worker {
     func h2StartStream(_ stream: H2Stream) {
         stream.startedAt = now
         counters.add(.requests)
+        // A connection accepted while draining serves the streams it opened with its first
+        // flight, then ends (GOAWAY names the last stream nghttp2 processed).
+        if draining { stream.session.goAway() }
         if stream.head.validate() != nil {
             h2RespondLocal(stream, .badRequest)
             return
         }
         stream.wantsJSON = stream.head.withPath { path in
             stream.head.withAccept { accept in ErrorPages.wantsJSON(path: path, accept: accept) }
+        }
+        if let healthPath = settings.healthPath, stream.head.withPath({ $0.elementsEqual(healthPath) }) {
+            h2RespondHealth(stream)
+            return
         }
         var isIPLiteral = false
         let invalid = stream.head.withRoutingHost { HostNormalizer.normalize($0, into: &hostScratch, isIPLiteral: &isIPLiteral) }
@@ -128,6 +136,7 @@ extension Worker {
         }
         let client = stream.session.client
         let resolution = hostScratch.withUnsafeBytes { table.resolve($0, isIPLiteral: isIPLiteral) }
+        if resolution.storeIndex >= 0 { stream.record.storeId = table.store(resolution.storeIndex).idBytes }
         if client.tls != nil && isMisdirected(client, hostResolution: resolution) {
             counters.add(.misdirected)
             h2RespondLocal(stream, .misdirected)
@@ -157,13 +166,16 @@ extension Worker {
             UpstreamRequestWriter.appendHeader(UpstreamRequestWriter.forwardedHostName, $0, into: &stream.upstreamHead)
         }
         appendRequestId(&stream.upstreamHead)
+        stream.record.requestNumber = requestCounter
         UpstreamRequestWriter.finish(into: &stream.upstreamHead)
         if !stream.requestEnded { stream.upload = IOBuffer(capacity: 2 * Int(H2Session.streamWindow) + 4096) }
-        counters.add(.forwarded)
+        counters.add(storeHost ? .forwarded : .passthrough)
+        stream.record.outcome = storeHost ? .forwarded : .passthrough
         h2Dispatch(stream, forceNew: false)
     }
 
     func h2ReceivedBody(_ stream: H2Stream, _ bytes: UnsafeRawBufferPointer) {
+        stream.record.bytesIn &+= UInt64(bytes.count)
         guard let upload = stream.upload, !bytes.isEmpty else {
             stream.session.consume(stream: stream.id, bytes: bytes.count)
             return
@@ -193,7 +205,10 @@ extension Worker {
 
     func h2StreamClosed(_ stream: H2Stream) {
         stream.closed = true
-        if stream.startedAt > 0 { latency.record(milliseconds: now - stream.startedAt) }
+        if stream.startedAt > 0 {
+            latency.record(milliseconds: now - stream.startedAt)
+            logStream(stream)
+        }
         if let upstream = stream.upstream {
             h2ReleaseUpstream(stream, upstream, reusable: false)
         }
@@ -204,6 +219,7 @@ extension Worker {
     private func h2Dispatch(_ stream: H2Stream, forceNew: Bool) {
         let group = groups[stream.upstreamIndex]
         let server = group.pick(now: now)
+        stream.record.dispatchedAt = now
         if !forceNew, let upstream = server.takeIdle() {
             upstream.input.restoreStorage(from: &buffers)
             upstream.stream = stream
@@ -213,13 +229,13 @@ extension Worker {
             return
         }
         let (fd, _) = Socket.connect(server.address)
+        counters.add(.upstreamConnects)   // attempts, as for HTTP/1.1
         guard fd >= 0 else {
             server.markFailure(now: now)
             counters.add(.upstreamConnectErrors)
             h2RespondLocal(stream, .badGateway)
             return
         }
-        counters.add(.upstreamConnects)
         let upstream = UpstreamConnection(fd: fd, serial: nextSerial(), server: server, bufferSize: settings.clientBufferSize)
         setSlot(fd, .upstream(upstream))
         guard epoll.add(fd, token: Self.token(fd: fd, serial: upstream.serial), events: Epoll.readWrite) else {
@@ -400,6 +416,8 @@ extension Worker {
         case .chunked, .untilClose: stream.responseComplete = false
         }
         countStatus(head.status)
+        stream.record.status = Int(head.status)
+        stream.record.responseHeadAt = now
         let hasBody = !stream.responseComplete
         let submitted = headers.withNameValues { stream.session.submitResponse(stream, headers: $0, hasBody: hasBody) }
         if !submitted { stream.session.reset(stream) }
@@ -425,6 +443,7 @@ extension Worker {
                 buffer.baseAddress!.copyMemory(from: body.baseAddress! + stream.localBodySent, byteCount: n)
             }
             stream.localBodySent += n
+            stream.record.bytesOut &+= UInt64(n)
             if stream.localBodySent == stream.localBody.count { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
             return n
         }
@@ -466,6 +485,7 @@ extension Worker {
                 copied += take
             }
         }
+        stream.record.bytesOut &+= UInt64(copied)
         let finished = stream.responseComplete && (stream.upstream?.input.isEmpty ?? true || stream.responseFraming != .untilClose)
         if finished {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
@@ -490,6 +510,28 @@ extension Worker {
         stream.isLocalResponse = true
         counters.add(.answeredLocally)
         countStatus(kind.status)
+        stream.record.status = kind.status
+        switch kind {
+        case .notFound:
+            counters.add(.notFound)
+            stream.record.outcome = .notFound
+        case .provisioning:
+            counters.add(.provisioning)
+            stream.record.outcome = .provisioning
+        case .inactive:
+            counters.add(.storeUnavailable)
+            stream.record.outcome = .inactive
+        case .closed:
+            counters.add(.storeClosed)
+            stream.record.outcome = .closed
+        case .badRequest, .headersTooLarge, .uriTooLong, .versionNotSupported, .notImplemented, .requestTimeout:
+            counters.add(.badRequests)
+            stream.record.outcome = .badRequest
+        case .misdirected:
+            stream.record.outcome = .misdirected
+        default:
+            stream.record.outcome = .error
+        }
         var headers = H2HeaderList()
         headers.add(":status", String(kind.status))
         headers.add("content-type", stream.wantsJSON ? "application/json" : "text/html; charset=utf-8")
@@ -502,11 +544,39 @@ extension Worker {
         if !submitted { stream.session.reset(stream) }
     }
 
+    /// `health_path` on an HTTP/2 connection: the same answer as for HTTP/1.1 (503 once
+    /// draining), before routing, never reaching a backend.
+    private func h2RespondHealth(_ stream: H2Stream) {
+        counters.add(.healthChecks)
+        counters.add(.answeredLocally)
+        let status = draining ? 503 : 200
+        countStatus(status)
+        stream.record.outcome = .health
+        stream.record.status = status
+        stream.localBody = stream.head.method == .head ? [] : (draining ? Self.h2HealthDraining : Self.h2HealthOK)
+        stream.localBodySent = 0
+        stream.isLocalResponse = true
+        var headers = H2HeaderList()
+        headers.add(":status", draining ? "503" : "200")
+        headers.add("content-type", "text/plain")
+        headers.add("content-length", draining ? "9" : "3")
+        headers.add("cache-control", "no-store")
+        let submitted = headers.withNameValues {
+            stream.session.submitResponse(stream, headers: $0, hasBody: !stream.localBody.isEmpty)
+        }
+        if !submitted { stream.session.reset(stream) }
+    }
+
+    private static let h2HealthOK = Array("ok\n".utf8)
+    private static let h2HealthDraining = Array("draining\n".utf8)
+
     /// A stream's upstream deadline passed (see sweep).
     func h2Expire(_ stream: H2Stream) {
         guard let upstream = stream.upstream else { return }
         if !upstream.connected {
             upstream.server.markFailure(now: now)
+            counters.add(.upstreamConnectErrors)
+            counters.add(.upstreamTimeouts)   // a connect timeout is both
             h2ReleaseUpstream(stream, upstream, reusable: false)
             h2RespondLocal(stream, .badGateway)
         } else if !stream.responseHeadDone {

@@ -53,7 +53,9 @@ extension Worker {
                 }
             }
         }
-        guard client.readable, !draining || client.input.readableCount > 0 else { return false }
+        // While draining, no new request starts on a connection that has been served (it is
+        // closing); one accepted but yet to send its first request is read and answered.
+        guard client.readable, !draining || client.input.readableCount > 0 || client.requests == 0 else { return false }
         if !client.input.hasStorage { client.input.restoreStorage(from: &buffers) }
         let space = client.input.prepareForRead()
         if client.input.readableCount == 0 { client.parsedBytes = 0 }
@@ -252,16 +254,7 @@ extension Worker {
     /// per request. The id is also kept in `requestIdScratch` for the access log.
     func appendRequestId(_ out: inout [UInt8]) {
         requestCounter &+= 1
-        requestIdScratch.removeAll(keepingCapacity: true)
-        requestIdScratch.append(contentsOf: requestIdPrefix)
-        var started = false
-        for shift in stride(from: 60, through: 0, by: -4) {
-            let digit = Int((requestCounter >> UInt64(shift)) & 0xF)
-            if digit != 0 || started || shift == 0 {
-                requestIdScratch.append(hexDigits[digit])
-                started = true
-            }
-        }
+        formatRequestId(requestCounter, into: &requestIdScratch)
         out.append(contentsOf: UpstreamRequestWriter.requestIdName)
         out.append(contentsOf: requestIdScratch)
         out.append(0x0D)
@@ -470,6 +463,7 @@ extension Worker {
             if !upstream.connected {
                 upstream.server.markFailure(now: now)
                 counters.add(.upstreamConnectErrors)
+                counters.add(.upstreamTimeouts)   // a connect timeout is both
                 failBeforeResponse(client, kind: .badGateway)
                 process(client)
             } else if !client.exchange.responseHeadDone && !client.exchange.responseStarted {
@@ -495,5 +489,3 @@ extension Worker {
         }
     }
 }
-
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

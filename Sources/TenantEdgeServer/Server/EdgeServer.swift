@@ -29,7 +29,7 @@ public final class EdgeServer: Sendable {
         self.settingsPublisher = SnapshotPublisher(settings)
         self.logger = logger
         self.workerCount = max(1, settings.workers)
-        self.control = try ServerControl(workers: workerCount)
+        self.control = try ServerControl(workers: workerCount, maxConnections: settings.maxConnections)
         self.counters = (0..<max(1, settings.workers)).map { _ in WorkerCounters() }
         self.latency = (0..<max(1, settings.workers)).map { _ in LatencyHistogram() }
         self.finished = DispatchSemaphore(value: 0)

@@ -6,8 +6,11 @@ public final class ServerControl: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let drainMs = Atomic<Int64>(30_000)
     private let wakes: [WakeEvent]
+    /// `limits.max_connections` across workers (see ConnectionBudget).
+    let connections: ConnectionBudget
 
-    init(workers: Int) throws(SocketError) {
+    init(workers: Int, maxConnections: Int) throws(SocketError) {
+        connections = ConnectionBudget(limit: maxConnections)
         var wakes: [WakeEvent] = []
         for _ in 0..<workers { wakes.append(try WakeEvent()) }
         self.wakes = wakes
@@ -23,6 +26,11 @@ public final class ServerControl: Sendable {
         drainMs.store(deadlineMs, ordering: .relaxed)
         stopping.store(true, ordering: .releasing)
         for wake in wakes { wake.signal() }
+    }
+
+    /// A reload's `limits.max_connections`.
+    public func setMaxConnections(_ limit: Int) {
+        connections.setLimit(limit)
     }
 
     /// Wakes every worker so it picks up a newly published route table now.

@@ -59,6 +59,11 @@ public struct ServerSettings: Sendable {
     public var trustedProxies = TrustedProxies()
     /// Accepting pauses at this many client connections on one worker.
     public var maxConnectionsPerWorker = 50_000
+    /// Accepting pauses at this many client connections in the process.
+    public var maxConnections = 100_000
+    /// Whether the per-worker limits alone could exceed `maxConnections`, so that workers
+    /// must count against the shared ConnectionBudget.
+    var enforcesTotalLimit: Bool { max(1, workers) * maxConnectionsPerWorker > maxConnections }
     /// A path answered 200 on the traffic ports (503 while draining), for load balancers.
     public var healthPath: [UInt8]?
     /// 308 from plain HTTP to HTTPS for store hosts (not for ACME HTTP-01 challenges).

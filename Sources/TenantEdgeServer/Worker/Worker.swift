@@ -52,6 +52,9 @@ final class Worker {
     var draining = false
     /// Listeners are out of the epoll set while the connection limit is reached.
     var acceptPaused = false
+    /// Connections of this worker counted in `control.connections` (all of them while the
+    /// total limit is enforced; a reload can turn that on or off).
+    var budgetTaken = 0
     let latency: LatencyHistogram
     /// Storage of idle connections' input buffers (clients between requests, pooled
     /// upstream connections), so that memory follows the requests in flight rather than
@@ -59,6 +62,14 @@ final class Worker {
     var buffers: BufferPool
     var accessLog: AccessLogWriter?
     var drainDeadline: Int64 = .max
+    /// While draining: when the listeners, which no longer take new connection attempts,
+    /// are emptied and closed (see `beginDrain`).
+    var listenersCloseAt: Int64 = .max
+    /// How long a draining worker keeps accepting what is already in its accept queues and
+    /// in handshakes under way before closing its listeners: longer than a client round
+    /// trip, well under the 1 s after which a client resends a dropped SYN (which then
+    /// finds the listeners gone and goes to the other process).
+    static let listenerSettleMs: Int64 = 250
 
     init(
         id: Int, settings settingsPublisher: SnapshotPublisher<ServerSettings>, routes: RouteTableStore, certificates: CertificatePublisher,
@@ -114,7 +125,8 @@ final class Worker {
     func run() {
         while true {
             if control.isStopping && !draining { beginDrain() }
-            if draining && (clientCount == 0 || now >= drainDeadline) { break }
+            if draining && !listeners.isEmpty && now >= listenersCloseAt { closeListeners() }
+            if draining && listeners.isEmpty && (clientCount == 0 || now >= drainDeadline) { break }
             if let newTable = routes.refresh(&tableVersion) { table = newTable }
             if let newStore = certificates.refresh(&certificateVersion) { certificateStore = newStore }
             if !draining, let newSettings = settingsPublisher.refresh(&settingsVersion) { apply(newSettings) }
@@ -205,15 +217,21 @@ final class Worker {
 
     private func acceptConnections(_ listener: ListenerContext) {
         var peer = SocketAddress(storage: sockaddr_storage(), length: 0)
-        while !draining {
+        while true {
             if clientCount >= settings.maxConnectionsPerWorker {
                 // Over the limit: stop accepting (the kernel's backlog holds or refuses the
                 // rest) rather than accept and fail; resumed as connections close.
                 pauseAccepting()
                 return
             }
+            let budgeted = settings.enforcesTotalLimit
+            if budgeted && !control.connections.take() {
+                pauseAccepting()
+                return
+            }
             let fd = Socket.accept(listener.fd, peer: &peer)
             if fd < 0 {
+                if budgeted { control.connections.giveBack() }
                 let e = errno
                 if e == EMFILE || e == ENFILE {
                     logger.warning("accept: out of file descriptors", metadata: ["worker": "\(id)"])
@@ -227,9 +245,11 @@ final class Worker {
             guard epoll.add(fd, token: Self.token(fd: fd, serial: client.serial), events: Epoll.readWrite) else {
                 setSlot(fd, .empty)
                 Socket.close(fd)
+                if budgeted { control.connections.giveBack() }
                 continue
             }
             clientCount += 1
+            if budgeted { budgetTaken += 1 }
             client.idleSince = now
             counters.add(.connectionsAccepted)
             counters.add(.http1Opened)
@@ -273,9 +293,13 @@ final class Worker {
         setSlot(client.fd, .empty)
         Socket.close(client.fd)
         clientCount -= 1
+        if budgetTaken > 0 {
+            budgetTaken -= 1
+            control.connections.giveBack()
+        }
         counters.add(client.h2Started ? .h2Closed : .http1Closed)
         if client.tunnelOpen { counters.add(.tunnelsClosed) }
-        if acceptPaused && clientCount < settings.maxConnectionsPerWorker * 9 / 10 { resumeAccepting() }
+        if acceptPaused { resumeAcceptingIfRoom() }
     }
 
     /// Closes after what was queued has been sent, reading and discarding what the client
@@ -360,6 +384,7 @@ final class Worker {
     /// Acts on connections whose deadline passed. One pass over the descriptor table
     /// every 250 ms replaces per-request timers (no timer syscalls on the request path).
     private func sweep() {
+        if acceptPaused { resumeAcceptingIfRoom() }
         for index in slots.indices {
             switch slots[index] {
             case .client(let client) where client.deadline <= now:
@@ -398,31 +423,57 @@ final class Worker {
         for listener in listeners { epoll.remove(listener.fd) }
     }
 
+    /// Below 90% of the worker's limit and, when enforced, with room in the total: a pause
+    /// for the total ends here too, checked on every sweep, since the connections that
+    /// free room may close on other workers.
+    private func resumeAcceptingIfRoom() {
+        guard clientCount < settings.maxConnectionsPerWorker * 9 / 10 || clientCount == 0 else { return }
+        guard !settings.enforcesTotalLimit || control.connections.hasRoom else { return }
+        resumeAccepting()
+    }
+
     private func resumeAccepting() {
         acceptPaused = false
-        for listener in listeners where !draining {
+        for listener in listeners {
             _ = epoll.add(listener.fd, token: UInt64(UInt32(listener.fd)), events: Epoll.readOnly)
         }
     }
 
+    /// Stop taking connections without resetting any: closing a listener at once would
+    /// reset what waits in its accept queue (with `SO_REUSEPORT`, the kernel keeps handing
+    /// connections to every listener of the port until it is closed). So the listeners first
+    /// drop new connection attempts, keep accepting what already arrived for
+    /// `listenerSettleMs`, then are emptied once more and closed (`closeListeners`).
+    /// Connections accepted meanwhile are served like the others: one request, then closed.
     private func beginDrain() {
         draining = true
         drainDeadline = now + control.drainMilliseconds
-        for listener in listeners {
-            epoll.remove(listener.fd)
-            setSlot(listener.fd, .empty)
-            Socket.close(listener.fd)
+        listenersCloseAt = min(now + Self.listenerSettleMs, drainDeadline)
+        for listener in listeners where !Socket.dropNewConnectionAttempts(listener.fd) {
+            logger.warning("cannot filter new connections on a draining listener", metadata: [
+                "worker": "\(id)", "errno": "\(errno)"])
         }
-        listeners.removeAll()
         for index in slots.indices {
             guard case .client(let client) = slots[index] else { continue }
-            if client.state == .readingHead && client.input.isEmpty {
+            // Idle keep-alive connections close; one accepted but yet to send its first
+            // request is not idle: it gets its answer.
+            if client.state == .readingHead && client.input.isEmpty && client.requests > 0 {
                 closeClient(client)
             } else if let h2 = client.h2 {
                 h2.goAway()
                 h2Flush(client)
             }
         }
+    }
+
+    private func closeListeners() {
+        for listener in listeners {
+            if !acceptPaused { acceptConnections(listener) }
+            epoll.remove(listener.fd)
+            setSlot(listener.fd, .empty)
+            Socket.close(listener.fd)
+        }
+        listeners.removeAll()
     }
 
     private func closeEverything() {
