@@ -158,7 +158,7 @@ struct ConfigLoaderTests {
 
     @Test func sessionTicketRotationDefaultsToTwelveHoursAndMustBePositive() throws {
         let unset = try load(Self.minimal + "\ntls: { certificates_dir: certs }\n")
-        #expect(unset.tls?.sessionTicketRotation == 12 * 3600)
+        #expect(unset.tls?.sessionTicketRotation == 43_200.0)
         let set = try load(Self.minimal + "\ntls: { session_ticket_rotation: 1.5 }\n")
         #expect(set.tls?.sessionTicketRotation == 1.5)
         for bad in ["0", "-3", "soon"] {
