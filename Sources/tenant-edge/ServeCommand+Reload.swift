@@ -26,6 +26,7 @@ extension ServeCommand {
                 logger.warning("reload: this setting needs a restart and was not changed", metadata: ["key": "\(key)"])
             }
             server.certificates.publish(store)
+            if store != nil { ticketKeys.startRotating() }   // https listeners may be new
             server.settingsPublisher.publish(settings)
             server.control.wakeAll()
             logger.info("configuration reloaded", metadata: [

@@ -70,7 +70,7 @@ struct ServeCommand: ParsableCommand {
             server = try EdgeServer(settings: settings, routes: routes, certificates: certificates, logger: logger)
             admin = try startAdmin(config, server: server, source: source, lifecycle: lifecycle, logger: logger)
             try server.start()
-            ticketKeys.startRotating()
+            if certificates.current != nil { ticketKeys.startRotating() }
             source.startFeed(routes: routes, control: server.control)
         } catch {
             printError("cannot start: \(error)")

@@ -47,13 +47,14 @@ public final class TicketKeyRing: @unchecked Sendable {
         te_ssl_ctx_use_ticket_keys(context, ring, lifetimeSeconds)
     }
 
-    /// A new current key; the current one becomes the previous one.
-    public func rotate() -> Bool {
+    /// A new current key; the current one becomes the previous one. Only the rotation
+    /// thread calls this (the sequence lock has a single writer).
+    private func rotate() -> Bool {
         te_ticket_keys_rotate(ring) == 1
     }
 
     /// Starts the rotation thread (once; later calls do nothing). It runs for the life of
-    /// the process, which owns the ring.
+    /// the process, which owns the ring; a process without https listeners never starts it.
     public func startRotating() {
         started.lock()
         defer { started.unlock() }
