@@ -77,13 +77,25 @@ struct ServeCommand: ParsableCommand {
         }
         let routes = RouteTableStore(table)
         let lifecycle = Lifecycle()
+        // One ring of session ticket keys for the whole process: every worker and every
+        // certificate store a reload builds use it, so tickets resume across both.
+        let ticketKeys: TicketKeyRing
+        do {
+            ticketKeys = try TicketKeyRing(rotation: config.tls?.sessionTicketRotation ?? TLSConfig.defaultSessionTicketRotation,
+                                           logger: logger)
+        } catch {
+            printError("cannot start: \(error)")
+            throw ExitCode(1)
+        }
         let server: EdgeServer
         let admin: AdminServer?
         do {
-            let certificates = CertificatePublisher(try SettingsBuilder.certificates(config, logger: logger))
+            let certificates = CertificatePublisher(
+                try SettingsBuilder.certificates(config, ticketKeys: ticketKeys, logger: logger))
             server = try EdgeServer(settings: settings, routes: routes, certificates: certificates, logger: logger)
             admin = try startAdmin(config, server: server, source: source, lifecycle: lifecycle, logger: logger)
             try server.start()
+            if certificates.current != nil { ticketKeys.startRotating() }
             source.startFeed(routes: routes, control: server.control)
         } catch {
             printError("cannot start: \(error)")
@@ -98,7 +110,7 @@ struct ServeCommand: ParsableCommand {
         loop: while true {
             switch signals.next(timeoutMs: lifecycle.isDraining ? 100 : -1) {
             case .reload:
-                settings = reload(server: server, running: config, current: settings, logger: logger)
+                settings = reload(server: server, running: config, current: settings, ticketKeys: ticketKeys, logger: logger)
                 source.resync()
             case .terminate, .interrupt:
                 if lifecycle.isDraining {
