@@ -44,6 +44,21 @@ final class IOBuffer {
         hasStorage = false
     }
 
+    /// At close: unread bytes are dropped and the storage goes back to `pool` (freed instead
+    /// if a reload changed the pool's buffer size), so a connection per request costs no
+    /// mmap/munmap pair.
+    func recycleStorage(to pool: inout BufferPool) {
+        guard hasStorage else { return }
+        readIndex = 0
+        writeIndex = 0
+        hasStorage = false
+        if capacity == pool.bufferSize {
+            pool.give(base)
+        } else {
+            BufferMemory.free(base, capacity: capacity)
+        }
+    }
+
     func restoreStorage(from pool: inout BufferPool) {
         guard !hasStorage else { return }
         base = pool.take()

@@ -294,6 +294,7 @@ final class Worker {
         }
         if client.requests > 0 || client.context?.exchange.responseHeadDone == true { client.tls?.shutdown() }
         client.releaseContext()
+        client.input.recycleStorage(to: &buffers)
         setSlot(client.fd, .empty)
         Socket.close(client.fd)
         clientCount -= 1
