@@ -511,30 +511,8 @@ extension Worker {
         stream.localBody = stream.head.method == .head ? [] : Array(response[headLength...])
         stream.localBodySent = 0
         stream.isLocalResponse = true
-        counters.add(.answeredLocally)
-        countStatus(kind.status)
         stream.record.status = kind.status
-        switch kind {
-        case .notFound:
-            counters.add(.notFound)
-            stream.record.outcome = .notFound
-        case .provisioning:
-            counters.add(.provisioning)
-            stream.record.outcome = .provisioning
-        case .inactive:
-            counters.add(.storeUnavailable)
-            stream.record.outcome = .inactive
-        case .closed:
-            counters.add(.storeClosed)
-            stream.record.outcome = .closed
-        case .badRequest, .headersTooLarge, .uriTooLong, .versionNotSupported, .notImplemented, .requestTimeout:
-            counters.add(.badRequests)
-            stream.record.outcome = .badRequest
-        case .misdirected:
-            stream.record.outcome = .misdirected
-        default:
-            stream.record.outcome = .error
-        }
+        stream.record.outcome = countLocalAnswer(kind)
         var headers = H2HeaderList()
         headers.add(":status", String(kind.status))
         headers.add("content-type", stream.wantsJSON ? "application/json" : "text/html; charset=utf-8")

@@ -320,30 +320,8 @@ extension Worker {
 
     /// Queues a complete response of our own (error pages are pre-rendered).
     func answer(_ client: ClientConnection, _ kind: ErrorKind, close: Bool) {
-        counters.add(.answeredLocally)
-        countStatus(kind.status)
         client.exchange.status = kind.status
-        switch kind {
-        case .notFound:
-            counters.add(.notFound)
-            client.exchange.outcome = .notFound
-        case .provisioning:
-            counters.add(.provisioning)
-            client.exchange.outcome = .provisioning
-        case .inactive:
-            counters.add(.storeUnavailable)
-            client.exchange.outcome = .inactive
-        case .closed:
-            counters.add(.storeClosed)
-            client.exchange.outcome = .closed
-        case .badRequest, .headersTooLarge, .uriTooLong, .versionNotSupported, .notImplemented, .requestTimeout:
-            counters.add(.badRequests)
-            client.exchange.outcome = .badRequest
-        case .misdirected:
-            client.exchange.outcome = .misdirected
-        default:
-            client.exchange.outcome = .error
-        }
+        client.exchange.outcome = countLocalAnswer(kind)
         let response = settings.errorPages.response(kind, json: client.exchange.wantsJSON, close: close)
         client.output.removeAll(keepingCapacity: true)
         if client.exchange.method == .head {
@@ -398,6 +376,33 @@ extension Worker {
             nextRequest(client)
         }
         return true
+    }
+
+    /// Counts an answer of our own (HTTP/1.1 and HTTP/2 alike) and says how to log it.
+    func countLocalAnswer(_ kind: ErrorKind) -> RequestOutcome {
+        counters.add(.answeredLocally)
+        countStatus(kind.status)
+        switch kind {
+        case .notFound:
+            counters.add(.notFound)
+            return .notFound
+        case .provisioning:
+            counters.add(.provisioning)
+            return .provisioning
+        case .inactive:
+            counters.add(.storeUnavailable)
+            return .inactive
+        case .closed:
+            counters.add(.storeClosed)
+            return .closed
+        case .badRequest, .headersTooLarge, .uriTooLong, .versionNotSupported, .notImplemented, .requestTimeout:
+            counters.add(.badRequests)
+            return .badRequest
+        case .misdirected:
+            return .misdirected
+        default:
+            return .error
+        }
     }
 
     func countStatus(_ status: Int) {
