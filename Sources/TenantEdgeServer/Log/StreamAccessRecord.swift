@@ -12,7 +12,7 @@ struct StreamAccessRecord {
     /// 0 until a response head was submitted (a stream reset before that logs 0).
     var status = 0
     /// The store's `idBytes`; empty when no store was involved.
-    var storeId: [UInt8] = []
+    var storeId: ArraySlice<UInt8> = []
     /// The worker's request counter when this stream's `X-Request-Id` was made; 0 for none.
     var requestNumber: UInt64 = 0
     /// Monotonic ms; 0 when the stream never reached an upstream.
