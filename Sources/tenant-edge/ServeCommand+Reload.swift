@@ -8,7 +8,7 @@ extension ServeCommand {
     /// if anything is wrong, log exactly what and keep everything as it was. Connections
     /// already open are never dropped: listeners are opened and closed to match, and
     /// exchanges in flight finish with what they started with.
-    func reload(server: EdgeServer, running: EdgeConfig, current: ServerSettings, logger: Logger) -> ServerSettings {
+    func reload(server: EdgeServer, running: EdgeConfig, current: ServerSettings, issued: IssuedCertificates?, logger: Logger) -> ServerSettings {
         do {
             let config = try loadConfig()
             var settings = try SettingsBuilder.build(config)
@@ -19,11 +19,15 @@ extension ServeCommand {
             settings.accessLog = current.accessLog
             settings.accessLogSample = config.accessLog.sample
             for (key, changed) in [("workers", config.workers != running.workers), ("admin", config.admin != running.admin),
-                                   ("master_db", config.masterDB != running.masterDB)] where changed {
+                                   ("master_db", config.masterDB != running.masterDB), ("acme", config.acme != running.acme)] where changed {
                 logger.warning("reload: this setting needs a restart and was not changed", metadata: ["key": "\(key)"])
             }
             server.control.setMaxConnections(settings.maxConnections)
-            server.certificates.publish(store)
+            if let issued {
+                issued.replaceBase(store)
+            } else {
+                server.certificates.publish(store)
+            }
             server.settingsPublisher.publish(settings)
             server.control.wakeAll()
             logger.info("configuration reloaded", metadata: [

@@ -24,6 +24,8 @@ final class Worker {
     var settingsVersion: UInt64 = 0
     let routes: RouteTableStore
     let certificates: CertificatePublisher
+    /// HTTP-01 answers served on plain-HTTP listeners (certificates on demand).
+    let challenges: ACMEChallengeResponses
     var certificateStore: CertificateStore?
     var certificateVersion: UInt64 = 0
     let counters: WorkerCounters
@@ -73,7 +75,8 @@ final class Worker {
 
     init(
         id: Int, settings settingsPublisher: SnapshotPublisher<ServerSettings>, routes: RouteTableStore, certificates: CertificatePublisher,
-        counters: WorkerCounters, latency: LatencyHistogram, control: ServerControl, logger: Logger
+        counters: WorkerCounters, latency: LatencyHistogram, control: ServerControl, logger: Logger,
+        challenges: ACMEChallengeResponses = ACMEChallengeResponses()
     ) throws(SocketError) {
         let settings = settingsPublisher.current
         self.latency = latency
@@ -91,6 +94,7 @@ final class Worker {
         self.settingsVersion = settingsPublisher.currentVersion
         self.routes = routes
         self.certificates = certificates
+        self.challenges = challenges
         self.certificateStore = certificates.current
         self.certificateVersion = certificates.currentVersion
         self.counters = counters
