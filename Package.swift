@@ -9,6 +9,9 @@ let package = Package(
     products: [
         .executable(name: "tenant-edge", targets: ["tenant-edge"]),
         .library(name: "TenantContext", targets: ["TenantContext"]),
+        // For the fuzz package (Fuzz/), which depends on this one by path.
+        .library(name: "TenantEdgeCore", targets: ["TenantEdgeCore"]),
+        .library(name: "TenantEdgeConfig", targets: ["TenantEdgeConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

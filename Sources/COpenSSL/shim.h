@@ -4,6 +4,8 @@
 #include <openssl/hmac.h>
 #include <openssl/x509v3.h>
 #include <openssl/pem.h>
+#include "ticket_keys.h"
+#include "ocsp_staple.h"
 
 // OpenSSL spells several of its settings as macros, which Swift cannot call; these
 // one-line functions give them a callable name and nothing more.

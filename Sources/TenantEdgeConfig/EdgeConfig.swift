@@ -13,7 +13,7 @@ import Yams
 /// - `routing`: `{platform_domains, passthrough_hosts: {host: upstream}, retry_after_seconds (30),
 ///   redirect_http_to_https (false)}`
 /// - `upstreams`: `{name: {servers: [host:port, ...]}}`; `default` required
-/// - `tls`: `{default_certificate: {cert, key}, certificates_dir}`
+/// - `tls`: `{default_certificate: {cert, key}, certificates_dir, session_ticket_rotation}`
 /// - `tenant_context`: `{issuer, audience, ttl_seconds, sign_with, keys: [{kid, alg, secret_env}]}`
 /// - `timeouts`: `{client_header, client_keepalive, upstream_connect, upstream_header, body_idle}` seconds
 /// - `pages_dir`: folder of error page templates (optional)

@@ -8,16 +8,23 @@ public struct TLSConfig: Sendable, Equatable {
     public var defaultCertificate: CertificatePair?
     /// Folder of per-host certificates, absolute.
     public var certificatesDirectory: String?
+    /// Seconds between session ticket key rotations; a key decrypts for two periods, which
+    /// is also how long a session can be resumed. Twelve hours unless set.
+    public var sessionTicketRotation: Double
 
-    public init(defaultCertificate: CertificatePair? = nil, certificatesDirectory: String? = nil) {
+    public static let defaultSessionTicketRotation: Double = 12 * 3600
+
+    public init(defaultCertificate: CertificatePair? = nil, certificatesDirectory: String? = nil,
+                sessionTicketRotation: Double = TLSConfig.defaultSessionTicketRotation) {
         self.defaultCertificate = defaultCertificate
         self.certificatesDirectory = certificatesDirectory
+        self.sessionTicketRotation = sessionTicketRotation
     }
 }
 
 extension TLSConfig {
     static func read(_ node: Node, at path: String, _ reader: ConfigReader) -> TLSConfig? {
-        guard let map = reader.mapping(node, at: path, keys: ["default_certificate", "certificates_dir"]) else {
+        guard let map = reader.mapping(node, at: path, keys: ["default_certificate", "certificates_dir", "session_ticket_rotation"]) else {
             return nil
         }
         var valid = true
@@ -29,6 +36,11 @@ extension TLSConfig {
         if let value = map["certificates_dir"] {
             config.certificatesDirectory = reader.filePath(value, at: map.path("certificates_dir"))
             valid = valid && config.certificatesDirectory != nil
+        }
+        if let value = map["session_ticket_rotation"] {
+            let seconds = reader.seconds(value, at: map.path("session_ticket_rotation"))
+            config.sessionTicketRotation = seconds ?? config.sessionTicketRotation
+            valid = valid && seconds != nil
         }
         return valid ? config : nil
     }

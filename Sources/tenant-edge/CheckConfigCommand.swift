@@ -13,7 +13,7 @@ struct CheckConfigCommand: ParsableCommand {
         do {
             let config = try ConfigLoader.load(path: options.config)
             _ = try SettingsBuilder.build(config)
-            _ = try SettingsBuilder.certificates(config, logger: nil)
+            _ = try SettingsBuilder.certificates(config, ticketKeys: nil, logger: nil)
             print("\(options.config): OK (\(config.listeners.count) listener(s), \(config.upstreams.count) upstream(s), master DB \(config.redactedMasterDBURL))")
         } catch {
             printError("\(error)")

@@ -14,12 +14,15 @@ final class IssuedCertificates: Sendable {
     private let state: Mutex<State>
     private let publisher: CertificatePublisher
     private let missingCertificate: @Sendable (String) -> Void
+    /// The process's ring, so tickets resume on issued certificates as on the files' ones.
+    private let ticketKeys: TicketKeyRing?
     private let logger: Logger
 
-    init(base: CertificateStore?, publisher: CertificatePublisher, logger: Logger,
+    init(base: CertificateStore?, publisher: CertificatePublisher, ticketKeys: TicketKeyRing?, logger: Logger,
          missingCertificate: @escaping @Sendable (String) -> Void) {
         state = Mutex(State(base: base))
         self.publisher = publisher
+        self.ticketKeys = ticketKeys
         self.logger = logger
         self.missingCertificate = missingCertificate
         publish()
@@ -34,7 +37,8 @@ final class IssuedCertificates: Sendable {
     /// Loads a chain and key from the vault; false (and logged) when OpenSSL rejects them.
     func install(hostname: String, chainPEM: String, keyPEM: String) -> Bool {
         do {
-            let certificate = try TLSCertificate(chainPEM: chainPEM, keyPEM: keyPEM, label: "acme:\(hostname)", alpn: .h2AndHTTP11)
+            let certificate = try TLSCertificate(chainPEM: chainPEM, keyPEM: keyPEM, label: "acme:\(hostname)", alpn: .h2AndHTTP11,
+                                              ticketKeys: ticketKeys)
             state.withLock { $0.issued[hostname] = certificate }
             publish()
             logger.info("acme: certificate loaded", metadata: ["host": "\(hostname)", "not_after": "\(certificate.notAfter)"])

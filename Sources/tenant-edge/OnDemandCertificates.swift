@@ -10,7 +10,8 @@ struct OnDemandCertificates {
     let manager: CertificateManager
     let certificates: IssuedCertificates
 
-    static func make(_ config: EdgeConfig, server: EdgeServer, base: CertificateStore?, logger: Logger) throws -> OnDemandCertificates? {
+    static func make(_ config: EdgeConfig, server: EdgeServer, base: CertificateStore?, ticketKeys: TicketKeyRing?,
+                     logger: Logger) throws -> OnDemandCertificates? {
         guard let acme = config.acme, acme.enabled else { return nil }
         guard base != nil else {
             throw SettingsBuilder.BuildError(description: "acme: needs an https listener to serve the certificates it obtains")
@@ -30,7 +31,7 @@ struct OnDemandCertificates {
                 routable: { host in isServedCustomHost(host, table: routes.current) },
                 accountThumbprint: { challenges.setAccountThumbprint($0) }),
             logger: logger)
-        let issued = IssuedCertificates(base: base, publisher: server.certificates, logger: logger,
+        let issued = IssuedCertificates(base: base, publisher: server.certificates, ticketKeys: ticketKeys, logger: logger,
                                         missingCertificate: { [manager] host in manager.certificateMissing(host) })
         box.certificates = issued
         return OnDemandCertificates(manager: manager, certificates: issued)

@@ -78,16 +78,28 @@ struct ServeCommand: ParsableCommand {
         }
         let routes = RouteTableStore(table)
         let lifecycle = Lifecycle()
+        // One ring of session ticket keys for the whole process: every worker and every
+        // certificate store a reload builds use it, so tickets resume across both.
+        let ticketKeys: TicketKeyRing
+        do {
+            ticketKeys = try TicketKeyRing(rotation: config.tls?.sessionTicketRotation ?? TLSConfig.defaultSessionTicketRotation,
+                                           logger: logger)
+        } catch {
+            printError("cannot start: \(error)")
+            throw ExitCode(1)
+        }
         let server: EdgeServer
         let admin: AdminServer?
         let issuer: OnDemandCertificates?
         do {
-            let fileCertificates = try SettingsBuilder.certificates(config, logger: logger)
+            let fileCertificates = try SettingsBuilder.certificates(config, ticketKeys: ticketKeys, logger: logger)
             let certificates = CertificatePublisher(fileCertificates)
             server = try EdgeServer(settings: settings, routes: routes, certificates: certificates, logger: logger)
-            issuer = try OnDemandCertificates.make(config, server: server, base: fileCertificates, logger: logger)
+            issuer = try OnDemandCertificates.make(config, server: server, base: fileCertificates, ticketKeys: ticketKeys,
+                                                logger: logger)
             admin = try startAdmin(config, server: server, source: source, lifecycle: lifecycle, issuer: issuer?.manager, logger: logger)
             try server.start()
+            if certificates.current != nil { ticketKeys.startRotating() }
             source.startFeed(routes: routes, control: server.control, routesChanged: issuer?.manager.routesChanged)
             issuer?.manager.start()
         } catch {
@@ -103,7 +115,8 @@ struct ServeCommand: ParsableCommand {
         loop: while true {
             switch signals.next(timeoutMs: lifecycle.isDraining ? 100 : -1) {
             case .reload:
-                settings = reload(server: server, running: config, current: settings, issued: issuer?.certificates, logger: logger)
+                settings = reload(server: server, running: config, current: settings, ticketKeys: ticketKeys,
+                                  issued: issuer?.certificates, logger: logger)
                 source.resync()
             case .terminate, .interrupt:
                 if lifecycle.isDraining {

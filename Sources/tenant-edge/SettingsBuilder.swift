@@ -67,7 +67,8 @@ enum SettingsBuilder {
     /// The certificate store for https listeners, or nil when there are none. A bad file
     /// in the certificates folder is skipped and logged; a bad default certificate is an
     /// error, since without it no handshake can complete.
-    static func certificates(_ config: EdgeConfig, logger: Logger?) throws -> CertificateStore? {
+    /// `ticketKeys` is the process's ring (nil when only checking: OpenSSL's own keys).
+    static func certificates(_ config: EdgeConfig, ticketKeys: TicketKeyRing?, logger: Logger?) throws -> CertificateStore? {
         guard config.listeners.contains(where: { $0.protocol == .https }) else { return nil }
         guard let pair = config.tls?.defaultCertificate else {
             throw BuildError(description: "tls.default_certificate: required when a listener uses https")
@@ -76,12 +77,15 @@ enum SettingsBuilder {
         do {
             store = try CertificateStore(
                 defaultCertificate: (pair.certificatePath, pair.keyPath),
-                directory: config.tls?.certificatesDirectory, alpn: .h2AndHTTP11)
+                directory: config.tls?.certificatesDirectory, alpn: .h2AndHTTP11, ticketKeys: ticketKeys)
         } catch {
             throw BuildError(description: error.description)
         }
         for problem in store.skipped {
             logger?.warning("skipped certificate", metadata: ["problem": "\(problem)"])
+        }
+        for problem in store.skippedOCSP {
+            logger?.warning("skipped OCSP response", metadata: ["problem": "\(problem)"])
         }
         return store
     }

@@ -60,6 +60,7 @@ struct ConfigLoaderTests {
         #expect(config.tls?.defaultCertificate == CertificatePair(certificatePath: directory + "/certs/default.pem",
                                                                  keyPath: directory + "/certs/default.key"))
         #expect(config.tls?.certificatesDirectory == directory + "/certs/hosts")
+        #expect(config.tls?.sessionTicketRotation == 43200)
         #expect(config.tenantContext.issuer == "tenant-edge")
         #expect(config.tenantContext.audience == "tenant-backend")
         #expect(config.tenantContext.ttlSeconds == 60)
@@ -153,6 +154,17 @@ struct ConfigLoaderTests {
         #expect(problems(noDefault).map(\.keyPath) == ["upstreams.default"])
         let httpsWithoutTLS = Self.minimal.replacingOccurrences(of: "\"0.0.0.0:8080\" }", with: "\"0.0.0.0:8443\", protocol: https }")
         #expect(problems(httpsWithoutTLS).map(\.keyPath) == ["tls"])
+    }
+
+    @Test func sessionTicketRotationDefaultsToTwelveHoursAndMustBePositive() throws {
+        let unset = try load(Self.minimal + "\ntls: { certificates_dir: certs }\n")
+        #expect(unset.tls?.sessionTicketRotation == 43_200.0)
+        let set = try load(Self.minimal + "\ntls: { session_ticket_rotation: 1.5 }\n")
+        #expect(set.tls?.sessionTicketRotation == 1.5)
+        for bad in ["0", "-3", "soon"] {
+            let found = problems(Self.minimal + "\ntls: { session_ticket_rotation: \(bad) }\n")
+            #expect(found.map(\.keyPath) == ["tls.session_ticket_rotation"])
+        }
     }
 
     @Test func missingEnvironmentVariablesAreNamedButValuesNeverShown() {

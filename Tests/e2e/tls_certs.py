@@ -3,6 +3,7 @@ signed by it, so that clients can verify what the proxy serves and read its name
 from __future__ import annotations
 
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 
@@ -36,14 +37,32 @@ class CertAuthority:
         csr.unlink()
         ext.unlink()
 
+    def ocsp_response(self, cert_path: Path, out_path: Path) -> None:
+        """A signed DER OCSP response saying `cert_path` is good, made the way a CA's
+        responder would: an index.txt database, a request, and `openssl ocsp -index`."""
+        out = subprocess.run(["openssl", "x509", "-in", str(cert_path), "-noout", "-serial", "-enddate"],
+                             check=True, capture_output=True, text=True).stdout
+        fields = dict(line.split("=", 1) for line in out.splitlines())
+        expiry = datetime.strptime(fields["notAfter"].replace("  ", " "), "%b %d %H:%M:%S %Y %Z")
+        index = self.folder / "index.txt"
+        index.write_text(f"V\t{expiry:%y%m%d%H%M%S}Z\t\t{fields['serial']}\tunknown\t/CN=leaf\n")
+        request = self.folder / "ocsp-request.der"
+        _run("ocsp", "-issuer", str(self.cert), "-cert", str(cert_path), "-no_nonce", "-reqout", str(request),
+             cwd=self.folder)
+        _run("ocsp", "-index", str(index), "-rsigner", str(self.cert), "-rkey", str(self.key), "-CA", str(self.cert),
+             "-reqin", str(request), "-respout", str(out_path), "-ndays", "1", cwd=self.folder)
+
     def new_key(self, key_path: Path) -> None:
         _run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(key_path),
              cwd=self.folder)
 
 
-def start_tls_edge(work: Path, database: str, backends: dict) -> dict:
+def start_tls_edge(work: Path, database: str, backends: dict, tls_extra: str = "",
+                   timeouts: dict | None = None, before_start=None) -> dict:
     """A proxy with a plain and an https listener, a default certificate, and a folder of
-    per-host, wildcard, certbot-style and deliberately broken certificate files."""
+    per-host, wildcard, certbot-style and deliberately broken certificate files.
+    `tls_extra` adds lines to the `tls:` section (two-space indented); `before_start(ca,
+    work, certs)` may add files (OCSP responses) before the proxy reads the folder."""
     from conftest import edge_env
     from helpers import PLATFORM, EdgeProcess, config_yaml, free_port
 
@@ -61,12 +80,14 @@ def start_tls_edge(work: Path, database: str, backends: dict) -> dict:
 
     port, tls_port, admin_port = free_port(), free_port(), free_port()
     config = config_yaml(port, admin_port, backends["default"].port, backends["api"].port,
-                         str(work / "routes.json"))
+                         str(work / "routes.json"), timeouts=timeouts)
     config = config.replace("listen:\n", f'listen:\n  - {{ address: "127.0.0.1:{tls_port}", protocol: https }}\n', 1)
     config += f"""tls:
   default_certificate: {{ cert: "{work / 'default.pem'}", key: "{work / 'default.key'}" }}
   certificates_dir: "{certs}"
-"""
+{tls_extra}"""
+    if before_start is not None:
+        before_start(ca, work, certs)
     config_path = work / "tenant-edge.yaml"
     config_path.write_text(config)
     proc = EdgeProcess(str(config_path), edge_env(database), port, str(work))

@@ -65,7 +65,10 @@ public struct HTTPRequestParser: Sendable {
             case .incomplete:
                 if buffer.count >= limits.maxRequestLineBytes { throw .requestLineTooLong }
                 return false
-            case .bareLF:
+            case .bareLF(let lf):
+                // Limits by position first, as for the other cases: otherwise whether a long
+                // line is 414 or 400 would depend on how the bytes were split into reads.
+                if lf &+ 1 > limits.maxRequestLineBytes { throw .requestLineTooLong }
                 throw .bareLF
             case .line(let cr):
                 if cr &+ 2 > limits.maxRequestLineBytes { throw .requestLineTooLong }
@@ -83,7 +86,8 @@ public struct HTTPRequestParser: Sendable {
             case .incomplete:
                 if buffer.count >= limits.maxHeadBytes { throw .headTooLarge }
                 return false
-            case .bareLF:
+            case .bareLF(let lf):
+                if lf &+ 1 > limits.maxHeadBytes { throw .headTooLarge }
                 throw .bareLF
             case .line(let cr):
                 if cr &+ 2 > limits.maxHeadBytes { throw .headTooLarge }

@@ -10,8 +10,9 @@ struct LineCursor: Sendable {
         case line(crIndex: Int)
         case incomplete
         /// A line ended by LF without CR (RFC 9112 section 2.2 allows rejecting; we must,
-        /// because peers that disagree on line ends disagree on where headers end).
-        case bareLF
+        /// because peers that disagree on line ends disagree on where headers end). The LF's
+        /// position lets a caller put its length limit first, as it does for the other cases.
+        case bareLF(lfIndex: Int)
     }
 
     var lineStart = 0
@@ -28,7 +29,7 @@ struct LineCursor: Sendable {
             searchFrom = buffer.count
             return .incomplete
         }
-        guard lf > lineStart, buffer[lf &- 1] == 0x0D else { return .bareLF }
+        guard lf > lineStart, buffer[lf &- 1] == 0x0D else { return .bareLF(lfIndex: lf) }
         return .line(crIndex: lf &- 1)
     }
 

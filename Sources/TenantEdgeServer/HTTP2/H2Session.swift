@@ -14,6 +14,10 @@ final class H2Session {
     var streams: [Int32: H2Stream] = [:]
     /// Streams the client opened, for the idle timeout and GOAWAY bookkeeping.
     var openedStreams = 0
+    /// DATA frames in a row that carried no bytes and did not end their stream: they cost
+    /// a frame's work each and move nothing (CVE-2019-9518); nghttp2 does not count them.
+    var emptyDataFrames = 0
+    static let maxConsecutiveEmptyDataFrames = 32
 
     /// What we advertise (DESIGN.md and issue 4: bounded concurrency and header size).
     static let maxConcurrentStreams: UInt32 = 128
@@ -44,6 +48,9 @@ final class H2Session {
         nghttp2_option_set_max_settings(option, 32)
         nghttp2_option_set_stream_reset_rate_limit(option, 200, 50)
         nghttp2_option_set_max_send_header_block_length(option, 64 * 1024)
+        // A header block split over more CONTINUATION frames than this is a flood
+        // (CVE-2024-27316 family), not a real request: 8 is nghttp2's own default.
+        nghttp2_option_set_max_continuations(option, 8)
 
         var session: OpaquePointer?
         let userData = Unmanaged.passUnretained(self).toOpaque()
@@ -70,11 +77,17 @@ final class H2Session {
     }
 
     /// Feeds received bytes; returns false on a protocol error (the connection must end
-    /// after flushing what nghttp2 queued, e.g. GOAWAY).
+    /// after flushing what nghttp2 queued). Some fatal errors (too many CONTINUATION
+    /// frames, frames that need an answer piling up) make nghttp2 stop without queueing a
+    /// GOAWAY, so one is queued here: the client learns why, and which streams were done.
     func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let session else { return false }
         let rc = nghttp2_session_mem_recv(session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
-        return rc >= 0
+        guard rc < 0 else { return true }
+        let calm = rc == NGHTTP2_ERR_FLOODED.rawValue || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS.rawValue
+        // Does nothing if nghttp2 (or a callback) already ended the session with a GOAWAY.
+        nghttp2_session_terminate_session(session, calm ? NGHTTP2_ENHANCE_YOUR_CALM.rawValue : NGHTTP2_PROTOCOL_ERROR.rawValue)
+        return false
     }
 
     /// Appends frames nghttp2 wants to send to `out`, up to about `limit` bytes.
@@ -154,9 +167,20 @@ private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength,
     return problem == nil ? 0 : Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
 }
 
-private let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, userData in
+private let onFrameReceived: nghttp2_on_frame_recv_callback = { session, frame, userData in
     guard let frame else { return 0 }
     let h2 = H2Session.from(userData)
+    if frame.pointee.hd.type == UInt8(NGHTTP2_DATA.rawValue) {
+        if frame.pointee.hd.length == 0 && frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) == 0 {
+            h2.emptyDataFrames += 1
+            if h2.emptyDataFrames > H2Session.maxConsecutiveEmptyDataFrames {
+                nghttp2_session_terminate_session(session, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+                return Int32(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+            }
+        } else {
+            h2.emptyDataFrames = 0
+        }
+    }
     guard let stream = h2.streams[frame.pointee.hd.stream_id] else { return 0 }
     let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
     switch UInt32(frame.pointee.hd.type) {

@@ -57,7 +57,10 @@ extension Worker {
         if h2Flush(client) { progressed = true }
         guard client.state == .h2 else { return false }
         if !client.hasPendingOutput && (!h2.wantsIO || client.closeAfterResponse) {
-            closeClient(client)
+            // After a protocol error or a flood the client may still be sending; closing
+            // with its bytes unread would make the kernel reset the connection and
+            // discard the GOAWAY just written, so linger as for HTTP/1.1.
+            if client.closeAfterResponse { lingerAndClose(client) } else { closeClient(client) }
             return false
         }
         if !h2.streams.isEmpty { client.deadline = now + settings.timeouts.clientKeepAlive }

@@ -437,6 +437,9 @@ extension Worker {
         // request on any connection takes it), so idle connections hold no buffer.
         if client.input.isEmpty && client.input.hasStorage { client.input.releaseStorage(to: &buffers) }
         client.exchange.reset()
+        // Likewise the request context (parser, exchange, output): the next connection with
+        // work takes it, still warm, and this one holds only its small object while idle.
+        if client.input.isEmpty && !client.hasPendingOutput { client.releaseContext() }
         client.closeAfterResponse = false
         client.parsedBytes = 0
         client.state = .readingHead

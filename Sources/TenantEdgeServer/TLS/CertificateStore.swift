@@ -14,6 +14,11 @@ public final class CertificateStore: @unchecked Sendable {
     private let wildcard: [String: TLSCertificate]
     /// Files skipped, with the reason: logged by the caller, never fatal.
     public let skipped: [String]
+    /// OCSP files not stapled, with the reason; their certificates serve without a staple.
+    public let skippedOCSP: [String]
+    /// The process's rotating ticket keys, shared with every other store (nil: OpenSSL's
+    /// per-context keys, as when only checking a configuration).
+    public let ticketKeys: TicketKeyRing?
     /// Told the name of a handshake that found no certificate (certificates on demand);
     /// called on a worker thread mid-handshake, so it must only note the name and return.
     private let missingCertificate: (@Sendable (String) -> Void)?
@@ -28,9 +33,13 @@ public final class CertificateStore: @unchecked Sendable {
     /// - `<host>.pem` + `<host>.key` (`_wildcard.<domain>.pem` for `*.<domain>`);
     /// - certbot's `live/<host>/fullchain.pem` + `privkey.pem`.
     /// Each certificate also answers for the DNS names in its subjectAltName.
-    public init(defaultCertificate pair: (cert: String, key: String), directory: String?, alpn: ALPNPolicy) throws(LoadError) {
+    /// An OCSP response in `<certificate file>.ocsp` is stapled (see TLSCertificate).
+    public init(defaultCertificate pair: (cert: String, key: String), directory: String?, alpn: ALPNPolicy,
+                ticketKeys: TicketKeyRing? = nil) throws(LoadError) {
+        self.ticketKeys = ticketKeys
         do {
-            defaultCertificate = try TLSCertificate(certificatePath: pair.cert, keyPath: pair.key, alpn: alpn)
+            defaultCertificate = try TLSCertificate(certificatePath: pair.cert, keyPath: pair.key, alpn: alpn,
+                                                    ticketKeys: ticketKeys)
         } catch {
             throw LoadError(description: "tls.default_certificate: \(error)")
         }
@@ -39,7 +48,8 @@ public final class CertificateStore: @unchecked Sendable {
         var skipped: [String] = []
         for (name, paths) in Self.pairs(in: directory) {
             do {
-                let certificate = try TLSCertificate(certificatePath: paths.cert, keyPath: paths.key, alpn: alpn)
+                let certificate = try TLSCertificate(certificatePath: paths.cert, keyPath: paths.key, alpn: alpn,
+                                                     ticketKeys: ticketKeys)
                 for dnsName in Set([name] + certificate.names) {
                     if dnsName.hasPrefix("*.") {
                         wildcard[String(dnsName.dropFirst(2))] = certificate
@@ -54,6 +64,11 @@ public final class CertificateStore: @unchecked Sendable {
         self.exact = exact
         self.wildcard = wildcard
         self.skipped = skipped
+        var skippedOCSP: [String] = []
+        for certificate in [defaultCertificate] + Array(exact.values) + Array(wildcard.values) {
+            if let problem = certificate.ocspProblem, !skippedOCSP.contains(problem) { skippedOCSP.append(problem) }
+        }
+        self.skippedOCSP = skippedOCSP.sorted()
         self.missingCertificate = nil
     }
 
@@ -67,6 +82,8 @@ public final class CertificateStore: @unchecked Sendable {
         self.exact = exact
         wildcard = base.wildcard
         skipped = base.skipped
+        skippedOCSP = base.skippedOCSP
+        ticketKeys = base.ticketKeys
         self.missingCertificate = missingCertificate
     }
 

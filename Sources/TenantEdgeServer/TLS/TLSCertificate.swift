@@ -1,4 +1,5 @@
 import COpenSSL
+import Foundation
 import Glibc
 
 /// One certificate chain and its private key, loaded and checked, as a server SSL_CTX.
@@ -13,6 +14,18 @@ public final class TLSCertificate: @unchecked Sendable {
     public let names: [String]
     public let notAfter: String
     public let certificatePath: String
+    /// The OCSP response stapled for this certificate (read from `<certificate>.ocsp`), or
+    /// nil. Freed in deinit, after the context whose status callback points at it.
+    private let staple: UnsafeMutablePointer<te_ocsp_staple>?
+    /// Why `<certificate>.ocsp` exists but is not stapled; the certificate serves anyway.
+    public let ocspProblem: String?
+    /// Kept alive as long as the context whose ticket callback reads it.
+    let ticketKeys: TicketKeyRing?
+    public var staplesOCSP: Bool { staple != nil }
+
+    /// Where an OCSP response for a certificate file is looked for: next to it, with
+    /// `.ocsp` appended (`shop.example.pem.ocsp`, certbot's `fullchain.pem.ocsp`).
+    public static func ocspPath(for certificatePath: String) -> String { certificatePath + ".ocsp" }
 
     public struct LoadError: Error, CustomStringConvertible {
         public var path: String
@@ -22,8 +35,13 @@ public final class TLSCertificate: @unchecked Sendable {
 
     /// Loads a PEM chain (leaf first) and key. Rejects unparsable files, a key that does not
     /// match, and an expired certificate, each with a message naming the file.
-    public init(certificatePath: String, keyPath: String, alpn: ALPNPolicy) throws(LoadError) {
+    /// With `ticketKeys`, tickets use the process's rotating keys; without, OpenSSL's own
+    /// per-context keys (enough for checking a configuration). A DER OCSP response in
+    /// `<certificatePath>.ocsp` is stapled if it checks out; if not, `ocspProblem` says why.
+    public init(certificatePath: String, keyPath: String, alpn: ALPNPolicy,
+                ticketKeys: TicketKeyRing? = nil) throws(LoadError) {
         self.certificatePath = certificatePath
+        self.ticketKeys = ticketKeys
         guard let context = TLSContextFactory.makeContext(alpn: alpn) else {
             throw LoadError(path: certificatePath, reason: "cannot create TLS context: \(TLSCertificate.lastError())")
         }
@@ -54,14 +72,26 @@ public final class TLSCertificate: @unchecked Sendable {
         }
         self.names = TLSCertificate.dnsNames(of: leaf)
         self.notAfter = TLSCertificate.timeString(X509_get0_notAfter(leaf))
+        ticketKeys?.install(on: context)
+        let ocsp = TLSCertificate.loadStaple(for: certificatePath, serial: X509_get0_serialNumber(leaf))
+        staple = ocsp.staple
+        ocspProblem = ocsp.problem
+        if let staple = ocsp.staple { te_ssl_ctx_set_ocsp_staple(context, staple) }
         self.context = context
         ok = true
     }
 
     /// A chain and key held in memory (issued by ACME, the key opened from the vault): the
     /// private key never touches the disk. `label` names it in errors and `certificatePath`.
-    public init(chainPEM: String, keyPEM: String, label: String, alpn: ALPNPolicy) throws(LoadError) {
+    /// Tickets use `ticketKeys` like the files' certificates: once the SNI callback has
+    /// switched a handshake to this context, the ticket callback reads the ring from it.
+    /// No OCSP staple: nothing fetches responses for issued certificates.
+    public init(chainPEM: String, keyPEM: String, label: String, alpn: ALPNPolicy,
+                ticketKeys: TicketKeyRing? = nil) throws(LoadError) {
         certificatePath = label
+        self.ticketKeys = ticketKeys
+        staple = nil
+        ocspProblem = nil
         guard let context = TLSContextFactory.makeContext(alpn: alpn) else {
             throw LoadError(path: label, reason: "cannot create TLS context: \(TLSCertificate.lastError())")
         }
@@ -107,11 +137,38 @@ public final class TLSCertificate: @unchecked Sendable {
         }
         names = TLSCertificate.dnsNames(of: leaf)
         notAfter = TLSCertificate.timeString(X509_get0_notAfter(leaf))
+        ticketKeys?.install(on: context)
         self.context = context
         ok = true
     }
 
-    deinit { SSL_CTX_free(context) }
+    deinit {
+        SSL_CTX_free(context)
+        if let staple {
+            staple.pointee.der.deallocate()
+            staple.deallocate()
+        }
+    }
+
+    /// Reads and checks `<certificate>.ocsp`; no file is no staple and no problem.
+    private static func loadStaple(
+        for certificatePath: String, serial: UnsafePointer<ASN1_INTEGER>?
+    ) -> (staple: UnsafeMutablePointer<te_ocsp_staple>?, problem: String?) {
+        let path = ocspPath(for: certificatePath)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return (nil, FileManager.default.fileExists(atPath: path) ? "\(path): cannot read the OCSP response" : nil)
+        }
+        let bytes = [UInt8](data)
+        guard let serial, !bytes.isEmpty else { return (nil, "\(path): not a DER OCSP response") }
+        if let problem = te_ocsp_check(bytes, bytes.count, serial) {
+            return (nil, "\(path): \(String(cString: problem)); stapling nothing for this certificate")
+        }
+        let der = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+        der.initialize(from: bytes, count: bytes.count)
+        let staple = UnsafeMutablePointer<te_ocsp_staple>.allocate(capacity: 1)
+        staple.initialize(to: te_ocsp_staple(length: bytes.count, der: der))
+        return (staple, nil)
+    }
 
     static func dnsNames(of certificate: OpaquePointer) -> [String] {
         var names: [String] = []

@@ -29,20 +29,12 @@ final class ClientConnection {
     let serial: UInt32
     let listener: ListenerContext
     let input: IOBuffer
-    /// Response heads and our own responses, written before any body bytes borrowed from
-    /// the upstream's buffer. Keeps its capacity across requests.
-    var output: [UInt8] = []
-    var outputSent = 0
     var state: State = .readingHead
     var readable = false
     /// The peer closed (or failed): reads must go on to EOF even after a short read.
     var hangup = false
     var writable = true
-    var parser = HTTPRequestParser()
-    var exchange = Exchange()
     var upstream: UpstreamConnection?
-    /// What to add to every request of this connection: X-Forwarded-For/-Proto/-Port.
-    var forwardedBlock: [UInt8]
     /// The TCP peer; with PROXY protocol, the load balancer.
     let peer: ClientAddress?
     /// The client as far as we know it: the PROXY protocol source, else the TCP peer.
@@ -61,7 +53,7 @@ final class ClientConnection {
     var requests = 0
     /// When the connection last became idle between requests (for buffer release).
     var idleSince: Int64 = 0
-    /// Per-request arrays were dropped after an idle second (see Worker.shrinkIdle).
+    /// The request context went back to the pool after an idle second (see Worker.shrinkIdle).
     var shrunk = false
     /// Bytes through this connection so far (per request: differences, for the access log).
     var bytesRead: UInt64 = 0
@@ -72,26 +64,81 @@ final class ClientConnection {
     /// The normalized SNI name, to refuse a Host of another store (421).
     var serverName: [UInt8]?
 
-    init(fd: Int32, serial: UInt32, listener: ListenerContext, peer: SocketAddress, bufferSize: Int) {
+    /// The worker's pool; the worker outlives every connection it owns.
+    private unowned(unsafe) let contexts: RequestContextPool
+    /// Present while the connection has work (see `RequestContext`); taken on first use.
+    private(set) var context: RequestContext?
+
+    init(fd: Int32, serial: UInt32, listener: ListenerContext, peer: SocketAddress, bufferSize: Int,
+         contexts: RequestContextPool) {
         self.fd = fd
         self.serial = serial
         self.listener = listener
         self.input = IOBuffer(pooledCapacity: bufferSize)
         self.peer = peer.clientAddress
         self.clientAddress = self.peer
-        self.forwardedBlock = []
-        rebuildForwardedBlock()
+        self.contexts = contexts
     }
 
-    /// `X-Forwarded-For/-Proto/-Port` for untrusted peers, built once per connection (and
-    /// again when a PROXY header names the real client).
+    /// The request context, taken from the pool if the connection has none.
+    var active: RequestContext {
+        if let context { return context }
+        let context = contexts.take()
+        self.context = context
+        buildForwardedBlock(into: &context.forwardedBlock)
+        context.exchange.bytesReadAtStart = bytesRead
+        context.exchange.bytesWrittenAtStart = bytesWritten
+        return context
+    }
+
+    /// Gives the context back (idle connection, or closing); the next use takes one again.
+    func releaseContext() {
+        guard let context else { return }
+        self.context = nil
+        contexts.give(context)
+    }
+
+    var parser: HTTPRequestParser {
+        _read { yield active.parser }
+        _modify { yield &active.parser }
+    }
+
+    var exchange: Exchange {
+        _read { yield active.exchange }
+        _modify { yield &active.exchange }
+    }
+
+    var output: [UInt8] {
+        _read { yield active.output }
+        _modify { yield &active.output }
+    }
+
+    var outputSent: Int {
+        get { active.outputSent }
+        set { active.outputSent = newValue }
+    }
+
+    var forwardedBlock: [UInt8] {
+        _read { yield active.forwardedBlock }
+    }
+
+    /// `X-Forwarded-For/-Proto/-Port` for untrusted peers, built when a context is taken
+    /// (and again when a PROXY header names the real client).
     func rebuildForwardedBlock() {
-        forwardedBlock.removeAll(keepingCapacity: true)
-        forwardedBlock.append(contentsOf: "X-Forwarded-For: ".utf8)
-        clientAddress?.appendAddressText(to: &forwardedBlock)
-        forwardedBlock.append(contentsOf: "\r\n".utf8)
-        forwardedBlock.append(contentsOf: listener.protoAndPortBlock)
+        buildForwardedBlock(into: &active.forwardedBlock)
     }
 
-    var hasPendingOutput: Bool { outputSent < output.count }
+    private func buildForwardedBlock(into block: inout [UInt8]) {
+        block.removeAll(keepingCapacity: true)
+        block.append(contentsOf: "X-Forwarded-For: ".utf8)
+        clientAddress?.appendAddressText(to: &block)
+        block.append(contentsOf: "\r\n".utf8)
+        block.append(contentsOf: listener.protoAndPortBlock)
+    }
+
+    /// Without taking a context: an idle connection has nothing to write.
+    var hasPendingOutput: Bool {
+        guard let context else { return false }
+        return context.outputSent < context.output.count
+    }
 }

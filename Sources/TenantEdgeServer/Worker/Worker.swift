@@ -62,6 +62,8 @@ final class Worker {
     /// upstream connections), so that memory follows the requests in flight rather than
     /// the connections held open.
     var buffers: BufferPool
+    /// Spare request contexts (see `RequestContext`): idle connections hold none.
+    let contexts = RequestContextPool()
     var accessLog: AccessLogWriter?
     var drainDeadline: Int64 = .max
     /// While draining: when the listeners, which no longer take new connection attempts,
@@ -142,6 +144,7 @@ final class Worker {
                 lastSweep = now
                 sweep()
                 buffers.shrink()
+                contexts.shrink()
                 accessLog?.flushIfDue(nowMs: now)
                 if buffers.freedSinceTrim >= 64 {
                     // Many connections went idle at once: give the freed pages back to the
@@ -244,7 +247,7 @@ final class Worker {
             }
             let client = ClientConnection(
                 fd: fd, serial: nextSerial(), listener: listener, peer: peer,
-                bufferSize: settings.clientBufferSize)
+                bufferSize: settings.clientBufferSize, contexts: contexts)
             setSlot(fd, .client(client))
             guard epoll.add(fd, token: Self.token(fd: fd, serial: client.serial), events: Epoll.readWrite) else {
                 setSlot(fd, .empty)
@@ -293,7 +296,8 @@ final class Worker {
             h2.close()
             client.h2 = nil
         }
-        if client.requests > 0 || client.exchange.responseHeadDone { client.tls?.shutdown() }
+        if client.requests > 0 || client.context?.exchange.responseHeadDone == true { client.tls?.shutdown() }
+        client.releaseContext()
         setSlot(client.fd, .empty)
         Socket.close(client.fd)
         clientCount -= 1
@@ -408,13 +412,11 @@ final class Worker {
         }
     }
 
-    /// A keep-alive connection idle for a second gives back its input buffer and the
-    /// capacity of its per-request arrays; the request path never pays for this.
+    /// A keep-alive connection idle for a second gives back its input buffer and its request
+    /// context to the worker's pools; the request path never pays for this.
     private func shrinkIdle(_ client: ClientConnection) {
         if client.input.hasStorage { client.input.releaseStorage(to: &buffers) }
-        client.output = []
-        client.exchange = Exchange()
-        client.parser = HTTPRequestParser()
+        client.releaseContext()
         client.shrunk = true
     }
 

@@ -1,0 +1,36 @@
+import TenantEdgeCore
+
+/// The working state of a connection while it has a request in progress: parser, exchange,
+/// the bytes we write ourselves and the forwarding header block.
+///
+/// Why apart from `ClientConnection`: an idle keep-alive connection needs none of it, and
+/// with it inline every idle connection held over a kilobyte (more than nginx's whole
+/// per-connection cost). Connections take a context from their worker's
+/// `RequestContextPool` when work arrives and give it back after an idle second or at close,
+/// so idle connections hold only their small object, and the arrays inside a pooled context
+/// keep their capacity: the request path does not allocate them again, and freed per-request
+/// arrays no longer leave holes between long-lived connection objects in the heap.
+final class RequestContext {
+    var parser = HTTPRequestParser()
+    var exchange = Exchange()
+    /// Response heads and our own responses, written before any body bytes borrowed from
+    /// the upstream's buffer. Keeps its capacity across requests.
+    var output: [UInt8] = []
+    var outputSent = 0
+    /// What to add to every request of the connection: X-Forwarded-For/-Proto/-Port.
+    var forwardedBlock: [UInt8] = []
+
+    /// Arrays that grew past this (a huge head, a large local answer) are dropped rather
+    /// than kept in the pool.
+    static let keptCapacity = 16 * 1024
+
+    /// Ready for another connection: nothing of the last one stays but capacity.
+    func reset() {
+        parser.reset()
+        exchange.reset()
+        if exchange.head.capacity > Self.keptCapacity { exchange.head = [] }
+        if output.capacity > Self.keptCapacity { output = [] } else { output.removeAll(keepingCapacity: true) }
+        outputSent = 0
+        forwardedBlock.removeAll(keepingCapacity: true)
+    }
+}

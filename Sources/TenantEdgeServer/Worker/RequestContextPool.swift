@@ -1,0 +1,30 @@
+/// A worker's spare `RequestContext`s. Per worker, so no lock; its size follows the number
+/// of connections with work in progress, and what a sweep interval did not use is freed
+/// (low-water decay, as `BufferPool` does for buffers).
+final class RequestContextPool {
+    private var free: [RequestContext] = []
+    private var lowWater = 0
+
+    func take() -> RequestContext {
+        guard let context = free.popLast() else {
+            lowWater = 0
+            return RequestContext()
+        }
+        lowWater = min(lowWater, free.count)
+        return context
+    }
+
+    func give(_ context: RequestContext) {
+        context.reset()
+        free.append(context)
+    }
+
+    /// Called from the sweep: frees half of what stayed unused since the last call.
+    func shrink() {
+        let excess = lowWater / 2
+        if excess > 0 { free.removeLast(excess) }
+        lowWater = free.count
+    }
+
+    var spareCount: Int { free.count }
+}
