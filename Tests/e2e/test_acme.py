@@ -163,6 +163,34 @@ def test_a_new_custom_domain_gets_a_certificate_on_both_instances_ordered_once(a
         assert 'tenant_edge_acme_certificates{state="valid"}' in response.read().decode()
 
 
+def s_client_session(port: int, host: str, *args: str) -> str:
+    """One request over TLS with the openssl CLI (it waits for the server's tickets); the
+    handshake summary says New or Reused. Not verified: pebble's root is random."""
+    request = f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", host,
+                        "-ign_eof", *args], input=request, capture_output=True, timeout=30)
+    out = r.stdout.decode("latin-1")
+    assert "\nNew, " in out or "\nReused, " in out, out + r.stderr.decode("latin-1")
+    return out
+
+
+@pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
+def test_sessions_resume_on_an_issued_certificate(acme, tmp_path, version):
+    """Issued certificates use the process's ticket key ring like the files' ones: a
+    ticket received on one resumes (on any worker)."""
+    db, edge = acme["db"], acme["edges"][0]
+    host = "www.acme-resume.test"
+    if psql(db, f"SELECT count(*) FROM store_hostnames WHERE hostname = '{host}'") == "0":
+        add_custom_domain(db, host)
+    wait_for(f"{host} served", lambda: f"DNS:{host}" in served(edge["tls"], host)["text"])
+    session = tmp_path / "session.pem"
+    first = s_client_session(edge["tls"], host, version, "-sess_out", str(session))
+    assert "\nNew, " in first
+    assert session.exists() and session.stat().st_size > 0, "no ticket issued on the issued certificate"
+    for _ in range(4):
+        assert "\nReused, " in s_client_session(edge["tls"], host, version, "-sess_in", str(session))
+
+
 def test_the_private_key_at_rest_is_encrypted(acme):
     db = acme["db"]
     host = "www.acme-shop1.test"
