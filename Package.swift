@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        // The CSR for ACME orders (RFC 2986), built and signed with swift-crypto's keys.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // C bridges: each a module map over a one-line shim header.
@@ -45,8 +48,17 @@ let package = Package(
             "TenantEdgeCore", "TenantContext", "CLinux", "COpenSSL", "CNGHTTP2",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        // Certificates on demand: the ACME client (RFC 8555), the sealed key store in the
+        // master DB, and the issuance scheduler. Control plane only: nothing here runs on a worker.
+        .target(name: "TenantEdgeACME", dependencies: [
+            "TenantEdgeCore", "TenantEdgeMaster", "COpenSSL",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "tenant-edge", dependencies: [
-            "TenantEdgeCore", "TenantContext", "TenantEdgeConfig", "TenantEdgeMaster", "TenantEdgeServer", "CLinux",
+            "TenantEdgeCore", "TenantContext", "TenantEdgeConfig", "TenantEdgeMaster", "TenantEdgeServer", "TenantEdgeACME", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -55,6 +67,11 @@ let package = Package(
         .testTarget(name: "TenantContextTests", dependencies: ["TenantContext"]),
         .testTarget(name: "TenantEdgeConfigTests", dependencies: ["TenantEdgeConfig"]),
         .testTarget(name: "TenantEdgeMasterTests", dependencies: ["TenantEdgeMaster"]),
+        .testTarget(name: "TenantEdgeACMETests", dependencies: [
+            "TenantEdgeACME", "TenantEdgeMaster",
+            .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,6 +23,7 @@ import Yams
 /// - `health_path`: path answered 200 on the traffic port (optional)
 /// - `access_log`: `{enabled (true), path: stdout|FILE (stdout), sample: 0.0-1.0 (1.0)}`
 /// - `log`: `{level: trace|debug|info|notice|warning|error|critical (info), format: json|text (json)}`
+/// - `acme`: certificates on demand (`ACMEConfig` lists its keys)
 public struct EdgeConfig: Sendable, Equatable {
     public var listeners: [ListenerConfig]
     public var admin: SocketAddressSpec?
@@ -49,6 +50,8 @@ public struct EdgeConfig: Sendable, Equatable {
     public var healthPath: String?
     public var accessLog: AccessLogConfig
     public var log: LogConfig
+    /// Certificates on demand; nil when the section is absent.
+    public var acme: ACMEConfig?
 
     public init(listeners: [ListenerConfig], admin: SocketAddressSpec? = nil, workers: Int,
                 masterDB: MasterDBConfig, routing: RoutingConfig = RoutingConfig(),
@@ -57,7 +60,8 @@ public struct EdgeConfig: Sendable, Equatable {
                 pagesDirectory: String? = nil, configDirectory: String, adminToken: AdminToken? = nil,
                 trustedProxies: TrustedProxies = TrustedProxies(), shutdownTimeout: Double = 30,
                 limits: LimitsConfig = LimitsConfig(), healthPath: String? = nil,
-                accessLog: AccessLogConfig = AccessLogConfig(), log: LogConfig = LogConfig()) {
+                accessLog: AccessLogConfig = AccessLogConfig(), log: LogConfig = LogConfig(),
+                acme: ACMEConfig? = nil) {
         self.listeners = listeners
         self.admin = admin
         self.workers = workers
@@ -76,6 +80,7 @@ public struct EdgeConfig: Sendable, Equatable {
         self.healthPath = healthPath
         self.accessLog = accessLog
         self.log = log
+        self.acme = acme
     }
 
     /// The master database connection string (secret; from the `master_db.url_env` variable).
@@ -86,7 +91,7 @@ public struct EdgeConfig: Sendable, Equatable {
 
     static let keys = ["listen", "admin", "workers", "master_db", "routing", "upstreams", "tls",
                        "tenant_context", "timeouts", "pages_dir", "admin_token_env", "trusted_proxies",
-                       "shutdown_timeout", "limits", "health_path", "access_log", "log"]
+                       "shutdown_timeout", "limits", "health_path", "access_log", "log", "acme"]
 }
 
 extension EdgeConfig {
@@ -128,6 +133,12 @@ extension EdgeConfig {
         let healthPath = readHealthPath(map["health_path"], reader)
         let accessLog = AccessLogConfig.read(map["access_log"], at: "access_log", reader)
         let log = LogConfig.read(map["log"], at: "log", reader)
+        let acme = map["acme"].flatMap { ACMEConfig.read($0, at: "acme", reader) }
+        if map["acme"] != nil && acme == nil { valid = false }
+        if let acme, acme.enabled, !listeners.contains(where: { $0.protocol == .http }) {
+            reader.report("acme", map.keyNode("acme"), "http-01 needs a plain http listener (the CA connects to port 80)")
+            valid = false
+        }
         // An optional key that is present but invalid has already been reported.
         if (map["admin"] != nil && admin == nil) || (map["tls"] != nil && tls == nil)
             || (map["pages_dir"] != nil && pagesDirectory == nil)
@@ -152,7 +163,8 @@ extension EdgeConfig {
                           routing: routing, upstreams: upstreams, tls: tls, tenantContext: tenantContext,
                           timeouts: timeouts, pagesDirectory: pagesDirectory, configDirectory: configDirectory,
                           adminToken: adminToken, trustedProxies: trustedProxies, shutdownTimeout: shutdownTimeout,
-                          limits: limits, healthPath: healthPath.path, accessLog: accessLog, log: log)
+                          limits: limits, healthPath: healthPath.path, accessLog: accessLog, log: log,
+                          acme: acme)
     }
 
     /// `auto` follows the machine, so the same file suits a laptop and a 64-core host.

@@ -1,5 +1,6 @@
 /// The SQL that prepares the master database for tenant-edge: the `tenant_edge_changes` log,
-/// its triggers on `stores` and `store_hostnames`, and the pruning function.
+/// its triggers on `stores` and `store_hostnames`, the pruning function, and the tables of
+/// certificates issued on demand (ACME) with their change notification.
 ///
 /// The text is embedded rather than read at run time so the binary needs no data files; it is
 /// byte-identical to `config/sql/tenant_edge_migration.sql` (a test compares them), which is the
@@ -123,6 +124,58 @@ LANGUAGE sql SET search_path FROM CURRENT AS $$
     )
     SELECT count(*) FROM pruned;
 $$;
+
+-- Certificates issued on demand (ACME) for store-owned domains, shared by every instance. The
+-- private key is stored sealed with AES-256-GCM under the platform's ENCRYPTION_KEY: the database
+-- never holds it in the clear. `state` is 'pending' (an instance is ordering), 'valid' or
+-- 'failing' (with `failure_reason`; no new order before `next_attempt_at`).
+CREATE TABLE IF NOT EXISTS tenant_edge_certificates (
+    hostname        text PRIMARY KEY,
+    state           text NOT NULL DEFAULT 'pending',
+    chain_pem       text,
+    key_ciphertext  bytea,
+    key_nonce       bytea,
+    not_before      timestamptz,
+    not_after       timestamptz,
+    failure_reason  text,
+    failures        integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz,
+    orders          integer NOT NULL DEFAULT 0,
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE tenant_edge_certificates IS
+    'tenant-edge ACME certificates per hostname; key_ciphertext is AES-256-GCM under ENCRYPTION_KEY';
+
+-- The ACME account key, one per directory URL, sealed the same way: every instance signs with
+-- the same account, so rate limits and the CA's records see one client.
+CREATE TABLE IF NOT EXISTS tenant_edge_acme_accounts (
+    directory_url  text PRIMARY KEY,
+    account_url    text,
+    key_ciphertext bytea NOT NULL,
+    key_nonce      bytea NOT NULL,
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+
+-- Every change to a certificate row is announced with the hostname (at most 255 bytes, far
+-- below NOTIFY's payload limit): the other instances reload that one row and load the new
+-- certificate into their TLS store without a restart.
+CREATE OR REPLACE FUNCTION tenant_edge_notify_certificate_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM pg_notify('tenant_edge_certificates', OLD.hostname);
+    ELSE
+        PERFORM pg_notify('tenant_edge_certificates', NEW.hostname);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+DROP TRIGGER IF EXISTS tenant_edge_certificates_changed ON tenant_edge_certificates;
+CREATE TRIGGER tenant_edge_certificates_changed
+    AFTER INSERT OR UPDATE OR DELETE ON tenant_edge_certificates
+    FOR EACH ROW EXECUTE FUNCTION tenant_edge_notify_certificate_change();
 
 COMMIT;
 

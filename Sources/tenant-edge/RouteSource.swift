@@ -34,10 +34,11 @@ final class RouteSource {
     }
 
     /// Starts the feed thread; call once the server runs.
-    func startFeed(routes: RouteTableStore, control: ServerControl) {
+    func startFeed(routes: RouteTableStore, control: ServerControl, routesChanged: (@Sendable () -> Void)? = nil) {
         feed.run { table in
             routes.publish(table)
             control.wakeAll()
+            routesChanged?()
         }
     }
 

@@ -9,7 +9,7 @@ extension ServeCommand {
     /// already open are never dropped: listeners are opened and closed to match, and
     /// exchanges in flight finish with what they started with.
     func reload(server: EdgeServer, running: EdgeConfig, current: ServerSettings, ticketKeys: TicketKeyRing,
-                logger: Logger) -> ServerSettings {
+                issued: IssuedCertificates?, logger: Logger) -> ServerSettings {
         do {
             let config = try loadConfig()
             var settings = try SettingsBuilder.build(config)
@@ -20,13 +20,17 @@ extension ServeCommand {
             settings.accessLog = current.accessLog
             settings.accessLogSample = config.accessLog.sample
             for (key, changed) in [("workers", config.workers != running.workers), ("admin", config.admin != running.admin),
-                                   ("master_db", config.masterDB != running.masterDB),
+                                   ("master_db", config.masterDB != running.masterDB), ("acme", config.acme != running.acme),
                                    ("tls.session_ticket_rotation",
                                     config.tls?.sessionTicketRotation != running.tls?.sessionTicketRotation)] where changed {
                 logger.warning("reload: this setting needs a restart and was not changed", metadata: ["key": "\(key)"])
             }
             server.control.setMaxConnections(settings.maxConnections)
-            server.certificates.publish(store)
+            if let issued {
+                issued.replaceBase(store)
+            } else {
+                server.certificates.publish(store)
+            }
             if store != nil { ticketKeys.startRotating() }   // https listeners may be new
             server.settingsPublisher.publish(settings)
             server.control.wakeAll()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TenantEdgeACME
 import TenantEdgeConfig
 import TenantEdgeCore
 import TenantEdgeMaster
@@ -89,14 +90,18 @@ struct ServeCommand: ParsableCommand {
         }
         let server: EdgeServer
         let admin: AdminServer?
+        let issuer: OnDemandCertificates?
         do {
-            let certificates = CertificatePublisher(
-                try SettingsBuilder.certificates(config, ticketKeys: ticketKeys, logger: logger))
+            let fileCertificates = try SettingsBuilder.certificates(config, ticketKeys: ticketKeys, logger: logger)
+            let certificates = CertificatePublisher(fileCertificates)
             server = try EdgeServer(settings: settings, routes: routes, certificates: certificates, logger: logger)
-            admin = try startAdmin(config, server: server, source: source, lifecycle: lifecycle, logger: logger)
+            issuer = try OnDemandCertificates.make(config, server: server, base: fileCertificates, ticketKeys: ticketKeys,
+                                                logger: logger)
+            admin = try startAdmin(config, server: server, source: source, lifecycle: lifecycle, issuer: issuer?.manager, logger: logger)
             try server.start()
             if certificates.current != nil { ticketKeys.startRotating() }
-            source.startFeed(routes: routes, control: server.control)
+            source.startFeed(routes: routes, control: server.control, routesChanged: issuer?.manager.routesChanged)
+            issuer?.manager.start()
         } catch {
             printError("cannot start: \(error)")
             throw ExitCode(1)
@@ -110,7 +115,8 @@ struct ServeCommand: ParsableCommand {
         loop: while true {
             switch signals.next(timeoutMs: lifecycle.isDraining ? 100 : -1) {
             case .reload:
-                settings = reload(server: server, running: config, current: settings, ticketKeys: ticketKeys, logger: logger)
+                settings = reload(server: server, running: config, current: settings, ticketKeys: ticketKeys,
+                                  issued: issuer?.certificates, logger: logger)
                 source.resync()
             case .terminate, .interrupt:
                 if lifecycle.isDraining {
@@ -141,19 +147,21 @@ struct ServeCommand: ParsableCommand {
             }
         }
         admin?.stop()
+        issuer?.manager.stop()
         logger.info("stopped")
     }
 
     /// The admin listener (health, readiness, metrics, route lookups, JWKS) on its own
     /// thread, so that scrapes never touch a worker.
     private func startAdmin(
-        _ config: EdgeConfig, server: EdgeServer, source: RouteSource, lifecycle: Lifecycle, logger: Logger
+        _ config: EdgeConfig, server: EdgeServer, source: RouteSource, lifecycle: Lifecycle,
+        issuer: CertificateManager?, logger: Logger
     ) throws -> AdminServer? {
         guard let spec = config.admin else { return nil }
         let address = try SocketAddress.resolve(host: spec.host, port: Int(spec.port))
         let routes = server.routes
         let status = source.status
-        let sources = AdminSources(
+        var sources = AdminSources(
             routes: routes, counters: server.counters, latency: server.latency,
             readiness: {
                 if lifecycle.isDraining { return (false, "draining") }
@@ -172,6 +180,10 @@ struct ServeCommand: ParsableCommand {
             },
             jwks: { [publisher = server.settingsPublisher] in publisher.current.jwks },
             bearerToken: config.adminToken?.value)
+        if let issuer {
+            sources.certificateState = { host in issuer.stateJSON(host) }
+            sources.extraMetrics = { issuer.metricsText() }
+        }
         let admin = try AdminServer(address: address, sources: sources, logger: logger)
         admin.start()
         return admin

@@ -17,8 +17,8 @@ struct MigrationTests {
             SELECT event_object_table, count(*)::text FROM information_schema.triggers
             WHERE trigger_schema = $1 GROUP BY 1 ORDER BY 1
             """, params: [schema.name])
-        // One trigger per table, each registered for INSERT, UPDATE and DELETE.
-        #expect(triggers.rows == [["store_hostnames", "3"], ["stores", "3"]])
+        // One trigger per table (the platform's two and the certificates), each for INSERT, UPDATE and DELETE.
+        #expect(triggers.rows == [["store_hostnames", "3"], ["stores", "3"], ["tenant_edge_certificates", "3"]])
     }
 
     @Test(.enabled(if: TestDatabase.isAvailable, TestDatabase.skipReason))

@@ -29,13 +29,18 @@ struct AdminRouter {
             return .json(report.status, report.json)
         case "/metrics":
             return AdminResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                                 body: sources.metrics().render())
+                                 body: sources.metrics().render() + (sources.extraMetrics?() ?? ""))
         case "/.well-known/jwks.json":
             return .json(200, sources.jwks())
         default:
             if path.hasPrefix("/routes/"), path.count > "/routes/".count {
                 let host = Self.percentDecoded(path.dropFirst("/routes/".count))
-                return .json(200, RouteLookupReport.json(host: host, table: sources.routes.current))
+                var json = RouteLookupReport.json(host: host, table: sources.routes.current)
+                if let certificateState = sources.certificateState, json.hasSuffix("}") {
+                    json.removeLast()
+                    json += ",\"certificate\":" + certificateState(host) + "}"
+                }
+                return .json(200, json)
             }
             return .json(404, "{\"error\":\"not found\",\"endpoints\":[\"/healthz\",\"/readyz\",\"/metrics\","
                              + "\"/routes/<host>\",\"/.well-known/jwks.json\"]}")

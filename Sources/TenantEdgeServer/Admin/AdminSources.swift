@@ -21,6 +21,11 @@ public struct AdminSources: Sendable {
     /// Required as `Authorization: Bearer <token>` on every endpoint but `/healthz`; nil
     /// leaves the listener open.
     public var bearerToken: String?
+    /// A host's on-demand certificate state as a JSON object, added to `/routes/<host>` as
+    /// `certificate`; nil when ACME is off.
+    public var certificateState: (@Sendable (String) -> String)?
+    /// More Prometheus text appended to `/metrics` (the ACME issuer's gauges and counters).
+    public var extraMetrics: (@Sendable () -> String)?
 
     /// `activeConnections` defaults to the opened/closed counters of `counters`; `jwks` to an
     /// empty key set, which is right while only HS256 (a shared secret) signs.

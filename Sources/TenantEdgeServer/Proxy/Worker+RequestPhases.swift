@@ -98,6 +98,18 @@ extension Worker {
             answerRaw(client, draining ? Self.healthDraining : Self.healthOK, close: !client.exchange.keepAlive || head.framing != .none)
             return
         }
+        // ACME HTTP-01 (certificates on demand): answered before routing, whatever the Host,
+        // so a store's domain validates before its first request is routed anywhere.
+        if client.tls == nil, isACMEChallenge(path) {
+            let close = !client.exchange.keepAlive || head.framing != .none
+            let token = UnsafeRawBufferPointer(rebasing: path[Self.acmeChallengePrefix.count...])
+            if let response = challenges.response(token: token, close: close) {
+                client.exchange.outcome = .health
+                client.input.consume(head.headLength)
+                answerRaw(client, response, close: close)
+                return
+            }
+        }
         var isIPLiteral = false
         let rawHost = UnsafeRawBufferPointer(rebasing: buffer[head.routingHostRange])
         if HostNormalizer.normalize(rawHost, into: &hostScratch, isIPLiteral: &isIPLiteral) != nil {
@@ -233,9 +245,10 @@ extension Worker {
     }
 
     private func isACMEChallenge(_ path: UnsafeRawBufferPointer) -> Bool {
-        let prefix = "/.well-known/acme-challenge/".utf8
-        return path.count >= prefix.count && path.prefix(prefix.count).elementsEqual(prefix)
+        path.count >= Self.acmeChallengePrefix.count && path.prefix(Self.acmeChallengePrefix.count).elementsEqual(Self.acmeChallengePrefix)
     }
+
+    static let acmeChallengePrefix: [UInt8] = Array("/.well-known/acme-challenge/".utf8)
 
     private static func redirect(host: [UInt8], target: UnsafeRawBufferPointer, close: Bool) -> [UInt8] {
         var out = Array("HTTP/1.1 308 Permanent Redirect\r\nLocation: https://".utf8)

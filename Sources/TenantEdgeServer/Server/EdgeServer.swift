@@ -12,6 +12,8 @@ public final class EdgeServer: Sendable {
     /// A reload publishes new settings here; each worker applies them between events.
     public let settingsPublisher: SnapshotPublisher<ServerSettings>
     public let control: ServerControl
+    /// HTTP-01 answers the ACME issuer publishes for the workers to serve.
+    public let challenges = ACMEChallengeResponses()
     /// One per worker, read by the metrics endpoint.
     public let counters: [WorkerCounters]
     public let latency: [LatencyHistogram]
@@ -41,7 +43,8 @@ public final class EdgeServer: Sendable {
         for id in 0..<workerCount {
             workers.append(try Worker(
                 id: id, settings: settingsPublisher, routes: routes, certificates: certificates,
-                counters: counters[id], latency: latency[id], control: control, logger: logger))
+                counters: counters[id], latency: latency[id], control: control, logger: logger,
+                challenges: challenges))
         }
         for worker in workers {
             // Ownership of the worker moves to its thread; this thread never touches it again.

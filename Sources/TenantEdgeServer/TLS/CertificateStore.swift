@@ -19,6 +19,9 @@ public final class CertificateStore: @unchecked Sendable {
     /// The process's rotating ticket keys, shared with every other store (nil: OpenSSL's
     /// per-context keys, as when only checking a configuration).
     public let ticketKeys: TicketKeyRing?
+    /// Told the name of a handshake that found no certificate (certificates on demand);
+    /// called on a worker thread mid-handshake, so it must only note the name and return.
+    private let missingCertificate: (@Sendable (String) -> Void)?
     public var count: Int { Set((exact.values.map(\.certificatePath)) + wildcard.values.map(\.certificatePath)).count + 1 }
 
     public struct LoadError: Error, CustomStringConvertible {
@@ -66,10 +69,29 @@ public final class CertificateStore: @unchecked Sendable {
             if let problem = certificate.ocspProblem, !skippedOCSP.contains(problem) { skippedOCSP.append(problem) }
         }
         self.skippedOCSP = skippedOCSP.sorted()
-        let arg = Unmanaged.passUnretained(self).toOpaque()
-        te_ssl_ctx_set_servername_arg(defaultCertificate.context, arg)
-        for certificate in exact.values { te_ssl_ctx_set_servername_arg(certificate.context, arg) }
-        for certificate in wildcard.values { te_ssl_ctx_set_servername_arg(certificate.context, arg) }
+        self.missingCertificate = nil
+    }
+
+    /// `base` plus certificates issued at run time (ACME), keyed by hostname, without reading
+    /// any file again: the base's contexts are shared. A certificate from the files wins over an
+    /// issued one for the same name (the operator put it there on purpose).
+    public init(base: CertificateStore, issued: [String: TLSCertificate], missingCertificate: (@Sendable (String) -> Void)?) {
+        defaultCertificate = base.defaultCertificate
+        var exact = base.exact
+        for (name, certificate) in issued where exact[name] == nil { exact[name] = certificate }
+        self.exact = exact
+        wildcard = base.wildcard
+        skipped = base.skipped
+        skippedOCSP = base.skippedOCSP
+        ticketKeys = base.ticketKeys
+        self.missingCertificate = missingCertificate
+    }
+
+    func reportMissing(_ raw: UnsafePointer<CChar>) {
+        guard let missingCertificate else { return }
+        var name = String(cString: raw).lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        missingCertificate(name)
     }
 
     /// Exact name, then the wildcard one label up; nil means the default certificate.

@@ -81,6 +81,67 @@ public final class TLSCertificate: @unchecked Sendable {
         ok = true
     }
 
+    /// A chain and key held in memory (issued by ACME, the key opened from the vault): the
+    /// private key never touches the disk. `label` names it in errors and `certificatePath`.
+    /// Tickets use `ticketKeys` like the files' certificates: once the SNI callback has
+    /// switched a handshake to this context, the ticket callback reads the ring from it.
+    /// No OCSP staple: nothing fetches responses for issued certificates.
+    public init(chainPEM: String, keyPEM: String, label: String, alpn: ALPNPolicy,
+                ticketKeys: TicketKeyRing? = nil) throws(LoadError) {
+        certificatePath = label
+        self.ticketKeys = ticketKeys
+        staple = nil
+        ocspProblem = nil
+        guard let context = TLSContextFactory.makeContext(alpn: alpn) else {
+            throw LoadError(path: label, reason: "cannot create TLS context: \(TLSCertificate.lastError())")
+        }
+        var ok = false
+        defer { if !ok { SSL_CTX_free(context) } }
+        ERR_clear_error()
+        var certificates: [OpaquePointer] = []
+        defer { for certificate in certificates { X509_free(certificate) } }
+        let chainBytes = Array(chainPEM.utf8)
+        chainBytes.withUnsafeBytes { raw in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return }
+            defer { BIO_free(bio) }
+            while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) { certificates.append(certificate) }
+        }
+        ERR_clear_error()
+        guard let leaf = certificates.first, SSL_CTX_use_certificate(context, leaf) == 1 else {
+            throw LoadError(path: label, reason: "not a readable PEM certificate chain (\(TLSCertificate.lastError()))")
+        }
+        if certificates.count > 1, let chain = te_sk_x509_new() {
+            // The stack takes over the intermediates' references (freed with it); set1
+            // took references of its own.
+            for certificate in certificates.dropFirst() { _ = te_sk_x509_push(chain, certificate) }
+            certificates.removeSubrange(1...)
+            _ = te_ssl_ctx_set_chain(context, chain)
+            te_sk_x509_pop_free(chain)
+        }
+        let keyBytes = Array(keyPEM.utf8)
+        let key: OpaquePointer? = keyBytes.withUnsafeBytes { raw in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let key else {
+            throw LoadError(path: label, reason: "not a readable PEM private key (\(TLSCertificate.lastError()))")
+        }
+        defer { EVP_PKEY_free(key) }
+        guard SSL_CTX_use_PrivateKey(context, key) == 1, SSL_CTX_check_private_key(context) == 1 else {
+            ERR_clear_error()
+            throw LoadError(path: label, reason: "private key does not match the certificate")
+        }
+        if X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0 {
+            throw LoadError(path: label, reason: "certificate has expired")
+        }
+        names = TLSCertificate.dnsNames(of: leaf)
+        notAfter = TLSCertificate.timeString(X509_get0_notAfter(leaf))
+        ticketKeys?.install(on: context)
+        self.context = context
+        ok = true
+    }
+
     deinit {
         SSL_CTX_free(context)
         if let staple {

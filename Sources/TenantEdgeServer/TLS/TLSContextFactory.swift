@@ -53,15 +53,20 @@ private let alpnSelect: @convention(c) (
 }
 
 /// Switches the handshake to the certificate for the client's server name (exact name,
-/// then a one-label wildcard); no SNI or no match keeps the default certificate.
+/// then a one-label wildcard); no SNI or no match keeps the default certificate and tells
+/// the store, which may start issuing one (never blocking this handshake).
+/// The store comes from the SSL's ex_data (set by TLSSession), so SSL_CTXs can be shared by
+/// successive stores when certificates are added at run time.
 private let serverNameCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = {
-    ssl, _, arg in
-    guard let ssl, let arg, let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) else {
+    ssl, _, _ in
+    guard let ssl, let pointer = SSL_get_ex_data(ssl, 0), let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) else {
         return SSL_TLSEXT_ERR_OK
     }
-    let store = Unmanaged<CertificateStore>.fromOpaque(arg).takeUnretainedValue()
+    let store = Unmanaged<CertificateStore>.fromOpaque(pointer).takeUnretainedValue()
     if let certificate = store.certificate(forServerName: name) {
         SSL_set_SSL_CTX(ssl, certificate.context)
+    } else {
+        store.reportMissing(name)
     }
     return SSL_TLSEXT_ERR_OK
 }

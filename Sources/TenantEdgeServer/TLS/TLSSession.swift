@@ -19,6 +19,9 @@ final class TLSSession {
         guard let ssl = SSL_new(store.defaultCertificate.context) else { return nil }
         SSL_set_fd(ssl, fd)
         SSL_set_accept_state(ssl)
+        // The SNI callback finds this connection's store here (not in the SSL_CTX, which
+        // several stores share); `store` below keeps it alive for as long as `ssl` lives.
+        SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(store).toOpaque())
         self.ssl = ssl
         self.store = store
     }

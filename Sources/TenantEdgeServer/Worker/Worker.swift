@@ -24,6 +24,8 @@ final class Worker {
     var settingsVersion: UInt64 = 0
     let routes: RouteTableStore
     let certificates: CertificatePublisher
+    /// HTTP-01 answers served on plain-HTTP listeners (certificates on demand).
+    let challenges: ACMEChallengeResponses
     var certificateStore: CertificateStore?
     var certificateVersion: UInt64 = 0
     let counters: WorkerCounters
@@ -52,6 +54,10 @@ final class Worker {
     var draining = false
     /// Listeners are out of the epoll set while the connection limit is reached.
     var acceptPaused = false
+    /// The pause is for the total (`control.connections`), not this worker's own limit: it
+    /// ends as soon as the total has room, without the per-worker hysteresis, since the room
+    /// may come from a connection closing on another worker while this one is still busy.
+    var acceptPausedForTotal = false
     /// Connections of this worker counted in `control.connections` (all of them while the
     /// total limit is enforced; a reload can turn that on or off).
     var budgetTaken = 0
@@ -75,7 +81,8 @@ final class Worker {
 
     init(
         id: Int, settings settingsPublisher: SnapshotPublisher<ServerSettings>, routes: RouteTableStore, certificates: CertificatePublisher,
-        counters: WorkerCounters, latency: LatencyHistogram, control: ServerControl, logger: Logger
+        counters: WorkerCounters, latency: LatencyHistogram, control: ServerControl, logger: Logger,
+        challenges: ACMEChallengeResponses = ACMEChallengeResponses()
     ) throws(SocketError) {
         let settings = settingsPublisher.current
         self.latency = latency
@@ -93,6 +100,7 @@ final class Worker {
         self.settingsVersion = settingsPublisher.currentVersion
         self.routes = routes
         self.certificates = certificates
+        self.challenges = challenges
         self.certificateStore = certificates.current
         self.certificateVersion = certificates.currentVersion
         self.counters = counters
@@ -224,12 +232,12 @@ final class Worker {
             if clientCount >= settings.maxConnectionsPerWorker {
                 // Over the limit: stop accepting (the kernel's backlog holds or refuses the
                 // rest) rather than accept and fail; resumed as connections close.
-                pauseAccepting()
+                pauseAccepting(forTotal: false)
                 return
             }
             let budgeted = settings.enforcesTotalLimit
             if budgeted && !control.connections.take() {
-                pauseAccepting()
+                pauseAccepting(forTotal: true)
                 return
             }
             let fd = Socket.accept(listener.fd, peer: &peer)
@@ -417,20 +425,24 @@ final class Worker {
         client.shrunk = true
     }
 
-    private func pauseAccepting() {
+    private func pauseAccepting(forTotal: Bool) {
         guard !acceptPaused else { return }
         acceptPaused = true
+        acceptPausedForTotal = forTotal
         counters.add(.connectionsOverLimit)
         logger.warning("connection limit reached; not accepting", metadata: [
-            "worker": "\(id)", "limit": "\(settings.maxConnectionsPerWorker)"])
+            "worker": "\(id)", "limit": "\(forTotal ? settings.maxConnections : settings.maxConnectionsPerWorker)",
+            "scope": "\(forTotal ? "total" : "worker")"])
         for listener in listeners { epoll.remove(listener.fd) }
     }
 
-    /// Below 90% of the worker's limit and, when enforced, with room in the total: a pause
-    /// for the total ends here too, checked on every sweep, since the connections that
-    /// free room may close on other workers.
+    /// Below 90% of the worker's limit (below the limit itself when the pause was for the
+    /// total) and, when enforced, with room in the total: a pause for the total ends here
+    /// too, checked on every sweep, since the connections that free room may close on other
+    /// workers.
     private func resumeAcceptingIfRoom() {
-        guard clientCount < settings.maxConnectionsPerWorker * 9 / 10 || clientCount == 0 else { return }
+        let threshold = acceptPausedForTotal ? settings.maxConnectionsPerWorker : settings.maxConnectionsPerWorker * 9 / 10
+        guard clientCount < threshold || clientCount == 0 else { return }
         guard !settings.enforcesTotalLimit || control.connections.hasRoom else { return }
         resumeAccepting()
     }
