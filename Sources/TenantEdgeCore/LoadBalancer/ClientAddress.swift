@@ -93,16 +93,20 @@ public struct ClientAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func appendIPv4(_ value: UInt32, to out: inout [UInt8]) {
-        for shift in stride(from: 24, through: 0, by: -8) {
-            appendDecimal(UInt8(truncatingIfNeeded: value >> UInt32(shift)), to: &out)
-            if shift != 0 { out.append(UInt8(ascii: ".")) }
+        // Formatted on the stack and appended once: one append per digit cost a uniqueness
+        // and capacity check each (this runs for every forwarded request).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { text in
+            var length = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let octet = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+                if octet >= 100 { text[length] = 0x30 + octet / 100; length += 1 }
+                if octet >= 10 { text[length] = 0x30 + (octet / 10) % 10; length += 1 }
+                text[length] = 0x30 + octet % 10
+                length += 1
+                if shift != 0 { text[length] = UInt8(ascii: "."); length += 1 }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<length]))
         }
-    }
-
-    private static func appendDecimal(_ value: UInt8, to out: inout [UInt8]) {
-        if value >= 100 { out.append(0x30 + value / 100) }
-        if value >= 10 { out.append(0x30 + (value / 10) % 10) }
-        out.append(0x30 + value % 10)
     }
 
     private func group(_ index: Int) -> UInt16 {

@@ -65,15 +65,22 @@ extension Worker {
     /// `<worker prefix>-<number in hex>`, the `X-Request-Id` this worker gives request
     /// `number`, into `out` (its capacity is kept).
     func formatRequestId(_ number: UInt64, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
+        if !out.isEmpty { out.removeAll(keepingCapacity: true) }
         out.append(contentsOf: requestIdPrefix)
-        var started = false
-        for shift in stride(from: 60, through: 0, by: -4) {
-            let digit = Int((number >> UInt64(shift)) & 0xF)
-            if digit != 0 || started || shift == 0 {
-                out.append(hexDigits[digit])
-                started = true
+        // Hex digits on the stack, appended once (one append per digit cost a uniqueness and
+        // capacity check each, on every request).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { text in
+            var length = 0
+            var started = false
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let digit = UInt8(truncatingIfNeeded: (number >> UInt64(shift)) & 0xF)
+                if digit != 0 || started || shift == 0 {
+                    text[length] = digit < 10 ? 0x30 + digit : 0x57 + digit  // 0-9, a-f
+                    length += 1
+                    started = true
+                }
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<length]))
         }
     }
 
@@ -84,4 +91,3 @@ extension Worker {
     }
 }
 
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -441,10 +441,14 @@ extension Worker {
         // Between requests the input buffer goes back to the worker's pool (the next
         // request on any connection takes it), so idle connections hold no buffer.
         if client.input.isEmpty && client.input.hasStorage { client.input.releaseStorage(to: &buffers) }
-        client.exchange.reset()
         // Likewise the request context (parser, exchange, output): the next connection with
-        // work takes it, still warm, and this one holds only its small object while idle.
-        if client.input.isEmpty && !client.hasPendingOutput { client.releaseContext() }
+        // work takes it, still warm (the pool resets it), and this one holds only its small
+        // object while idle.
+        if client.input.isEmpty && !client.hasPendingOutput {
+            client.releaseContext()
+        } else {
+            client.exchange.reset()
+        }
         client.closeAfterResponse = false
         client.parsedBytes = 0
         client.state = .readingHead

@@ -51,9 +51,9 @@ struct Exchange {
     mutating func reset() {
         outcome = .error
         status = 0
-        host.removeAll(keepingCapacity: true)
-        storeId.removeAll(keepingCapacity: true)
-        requestId.removeAll(keepingCapacity: true)
+        if !host.isEmpty { host.removeAll(keepingCapacity: true) }
+        if !storeId.isEmpty { storeId.removeAll(keepingCapacity: true) }
+        if !requestId.isEmpty { requestId.removeAll(keepingCapacity: true) }
         dispatchedAt = 0
         responseHeadAt = 0
         startedAt = 0
@@ -63,7 +63,7 @@ struct Exchange {
         wantsJSON = false
         upgrade = false
         retried = false
-        head.removeAll(keepingCapacity: true)
+        if !head.isEmpty { head.removeAll(keepingCapacity: true) }
         headSent = 0
         requestFraming = .none
         requestRemaining = 0

@@ -436,12 +436,16 @@ final class Worker {
         for listener in listeners { epoll.remove(listener.fd) }
     }
 
-    /// Below 90% of the worker's limit (below the limit itself when the pause was for the
+    /// A tenth below the worker's limit, at least one (below the limit itself when the pause was for the
     /// total) and, when enforced, with room in the total: a pause for the total ends here
     /// too, checked on every sweep, since the connections that free room may close on other
     /// workers.
     private func resumeAcceptingIfRoom() {
-        let threshold = acceptPausedForTotal ? settings.maxConnectionsPerWorker : settings.maxConnectionsPerWorker * 9 / 10
+        // Hysteresis of a tenth of the limit against flapping at the limit, but at least one
+        // place: with a small limit (3), 90% rounded down needed two closes before a queued
+        // connection was taken, and one close left it waiting.
+        let limit = settings.maxConnectionsPerWorker
+        let threshold = acceptPausedForTotal ? limit : limit - max(1, limit / 10) + 1
         guard clientCount < threshold || clientCount == 0 else { return }
         guard !settings.enforcesTotalLimit || control.connections.hasRoom else { return }
         resumeAccepting()
