@@ -270,7 +270,7 @@ extension Worker {
             upstream.input.restoreStorage(from: &buffers)
             client.exchange.dispatchedAt = now
             attach(client, upstream)
-            client.deadline = now + settings.timeouts.upstreamHeader
+            client.deadline = requestWaitDeadline(client)
             return
         }
         client.exchange.dispatchedAt = now
@@ -468,6 +468,13 @@ extension Worker {
                 counters.add(.upstreamConnectErrors)
                 counters.add(.upstreamTimeouts)   // a connect timeout is both
                 failBeforeResponse(client, kind: .badGateway)
+                process(client)
+            } else if !client.exchange.responseHeadDone && !client.exchange.responseStarted
+                        && !client.exchange.requestComplete && client.exchange.requestPending == 0 {
+                // The client stopped sending its body (all it sent is upstream): its
+                // timeout, not the backend's. The backend holds half a request, so that
+                // connection goes (failBeforeResponse closes it).
+                failBeforeResponse(client, kind: .requestTimeout)
                 process(client)
             } else if !client.exchange.responseHeadDone && !client.exchange.responseStarted {
                 counters.add(.upstreamTimeouts)
