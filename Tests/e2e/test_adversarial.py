@@ -502,3 +502,49 @@ class urllib_get:
 
     def __exit__(self, *exc) -> None:
         return None
+
+
+# ---------------------------------------------------------------------------
+# Overload: past limits.max_active_requests_per_worker, new requests are shed with 503
+
+def test_requests_past_the_active_limit_are_shed_with_503_and_retry_after(start_edge):
+    """Two workers, one request in progress each: of eight slow requests sent at once at
+    most two are forwarded, the rest get 503 + Retry-After + close and never reach the
+    backend; once they finish, requests are served again and the shed ones are counted."""
+    edge = start_edge(extra="limits: { max_active_requests_per_worker: 1 }\n")
+    m = marker("shed")
+    socks = []
+    for i in range(8):
+        s = connect(edge.port, timeout=20)
+        s.sendall(request_bytes("GET", f"/slow?ms=3000&m={m}-{i}", H))
+        socks.append(s)
+    statuses, shed_markers = [], []
+    for i, s in enumerate(socks):
+        reader = Reader(s)
+        resp = reader.read_response()
+        statuses.append(resp.status)
+        if resp.status == 503:
+            assert resp.header("Retry-After") == "1", resp.describe()
+            assert reader.at_eof(5), "a shed request's connection must close"
+            shed_markers.append(f"{m}-{i}")
+        s.close()
+    assert statuses.count(200) >= 1 and statuses.count(200) <= 2, statuses
+    assert statuses.count(503) == 8 - statuses.count(200), statuses
+    for sm in shed_markers:
+        assert not [r for r in edge.backend.requests if r["target"].endswith(sm)], f"{sm} was shed yet forwarded"
+    served(edge)
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{edge.admin_port}/metrics", timeout=10).read().decode()
+    shed = [row for row in text.splitlines() if row.startswith("tenant_edge_requests_shed_total")]
+    assert shed and float(shed[0].split()[-1]) == len(shed_markers), shed
+
+
+def test_pipelined_requests_in_progress_are_not_shed(start_edge):
+    """A connection whose requests are already in progress keeps its context: a pipeline
+    of five on one connection is served in full even with a limit of one."""
+    edge = start_edge(extra="limits: { max_active_requests_per_worker: 1 }\n")
+    m = marker("pipeshed")
+    with connect(edge.port) as s:
+        s.sendall(b"".join(request_bytes("GET", f"/{m}/{i}", H) for i in range(5)))
+        reader = Reader(s)
+        assert [reader.read_response().json()["target"] for _ in range(5)] == [f"/{m}/{i}" for i in range(5)]

@@ -33,6 +33,10 @@ extension Worker {
 
     private func readHead(_ client: ClientConnection) -> Bool {
         if client.input.readableCount > client.parsedBytes {
+            if client.context == nil && contexts.inUse >= settings.maxActiveRequestsPerWorker {
+                shed(client)
+                return true
+            }
             switch client.parser.parse(client.input.readable) {
             case .complete:
                 client.parsedBytes = 0
@@ -72,6 +76,24 @@ extension Worker {
             return false
         }
     }
+
+    /// Overload: the worker already has its limit of requests in progress, so this one
+    /// gets a fixed 503 written straight from a constant (taking no request context,
+    /// which is the memory being protected) and the connection closes. Keep-alive and
+    /// pipelined requests already in progress are never shed: they hold their context.
+    private func shed(_ client: ClientConnection) {
+        counters.add(.requestsShed)
+        countStatus(503)
+        Self.overloaded.withUnsafeBytes { bytes in
+            _ = clientWrite(client, bytes, UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        client.input.clear()
+        lingerAndClose(client)
+    }
+
+    static let overloaded: [UInt8] = Array(("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+        + "Content-Length: 12\r\nRetry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+        + "overloaded\r\n").utf8)
 
     // MARK: phase 2: route
 
