@@ -19,7 +19,8 @@ import Yams
 /// - `pages_dir`: folder of error page templates (optional)
 /// - `trusted_proxies`: CIDR list whose X-Forwarded-* and X-Request-Id are kept (default none)
 /// - `shutdown_timeout`: seconds in-flight requests get after SIGTERM (30)
-/// - `limits`: `{max_connections (100000), max_connections_per_worker (an equal share)}`
+/// - `limits`: `{max_connections (100000), max_connections_per_worker (an equal share),
+///   max_active_requests_per_worker (none)}`
 /// - `health_path`: path answered 200 on the traffic port (optional)
 /// - `access_log`: `{enabled (true), path: stdout|FILE (stdout), sample: 0.0-1.0 (1.0)}`
 /// - `log`: `{level: trace|debug|info|notice|warning|error|critical (info), format: json|text (json)}`

@@ -8,10 +8,16 @@ public struct LimitsConfig: Sendable, Equatable {
     public var maxConnections: Int
     /// Per worker; nil means an equal share of `maxConnections`, rounded up.
     public var maxConnectionsPerWorker: Int?
+    /// HTTP/1.1 requests in progress on one worker (each holds a request context and a
+    /// 33 KiB input buffer); past it a new request is answered 503 with Retry-After
+    /// instead of taking more memory. nil: no limit.
+    public var maxActiveRequestsPerWorker: Int?
 
-    public init(maxConnections: Int = 100_000, maxConnectionsPerWorker: Int? = nil) {
+    public init(maxConnections: Int = 100_000, maxConnectionsPerWorker: Int? = nil,
+                maxActiveRequestsPerWorker: Int? = nil) {
         self.maxConnections = maxConnections
         self.maxConnectionsPerWorker = maxConnectionsPerWorker
+        self.maxActiveRequestsPerWorker = maxActiveRequestsPerWorker
     }
 
     /// The per-worker limit for `workers` workers.
@@ -24,7 +30,7 @@ extension LimitsConfig {
     static func read(_ node: Node?, at path: String, _ reader: ConfigReader) -> LimitsConfig? {
         var config = LimitsConfig()
         guard let node else { return config }
-        guard let map = reader.mapping(node, at: path, keys: ["max_connections", "max_connections_per_worker"]) else {
+        guard let map = reader.mapping(node, at: path, keys: ["max_connections", "max_connections_per_worker", "max_active_requests_per_worker"]) else {
             return nil
         }
         var valid = true
@@ -43,6 +49,13 @@ extension LimitsConfig {
                                   "\(count) is more than max_connections (\(config.maxConnections))")
                     valid = false
                 }
+            } else {
+                valid = false
+            }
+        }
+        if let value = map["max_active_requests_per_worker"] {
+            if let count = positive(value, at: map.path("max_active_requests_per_worker"), reader) {
+                config.maxActiveRequestsPerWorker = count
             } else {
                 valid = false
             }

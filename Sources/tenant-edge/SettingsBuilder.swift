@@ -59,6 +59,7 @@ enum SettingsBuilder {
         settings.trustedProxies = config.trustedProxies
         settings.maxConnectionsPerWorker = config.limits.perWorker(workers: config.workers)
         settings.maxConnections = config.limits.maxConnections
+        settings.maxActiveRequestsPerWorker = config.limits.maxActiveRequestsPerWorker ?? .max
         settings.healthPath = config.healthPath.map { Array($0.utf8) }
         settings.redirectHTTPToHTTPS = config.routing.redirectHTTPToHTTPS
         return settings

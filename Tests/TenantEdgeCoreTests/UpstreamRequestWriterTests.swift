@@ -87,4 +87,31 @@ struct UpstreamRequestWriterTests {
         let out = rewrite("POST /u HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n")
         #expect(out.contains("Transfer-Encoding: chunked\r\n"))
     }
+
+    /// Valid but unusual framing spellings reach the backend as one canonical line, so it
+    /// cannot frame the body differently from the proxy (issue 8, adversarial suite).
+    @Test(arguments: [
+        ("Transfer-Encoding: ,chunked", "Transfer-Encoding: chunked"),
+        ("Transfer-Encoding: CHUNKED ", "Transfer-Encoding: chunked"),
+        ("Transfer-Encoding: chunked,", "Transfer-Encoding: chunked"),
+        ("Content-Length: 5, 5", "Content-Length: 5"),
+        ("Content-Length: 5\r\nContent-Length: 5", "Content-Length: 5"),
+        ("Content-Length: 0007", "Content-Length: 7"),
+        ("Content-Length: 0", "Content-Length: 0"),
+        ("Content-Length: 1099511627776", "Content-Length: 1099511627776"),
+        ("Content-Length:  1234567890 ", "Content-Length: 1234567890"),
+    ])
+    func framingIsWrittenCanonically(_ sent: String, _ forwarded: String) {
+        let out = rewrite("POST /u HTTP/1.1\r\nHost: a.example\r\n\(sent)\r\nX-After: 1\r\n\r\n")
+        let framing = out.split(separator: "\r\n").filter {
+            $0.lowercased().hasPrefix("content-length") || $0.lowercased().hasPrefix("transfer-encoding")
+        }
+        #expect(framing == [Substring(forwarded)], "\(out)")
+        #expect(out.contains("X-After: 1\r\n"))
+    }
+
+    @Test func bodilessRequestGetsNoFramingLine() {
+        let out = rewrite("GET / HTTP/1.1\r\nHost: a.example\r\n\r\n")
+        #expect(!out.lowercased().contains("content-length") && !out.lowercased().contains("transfer-encoding"))
+    }
 }

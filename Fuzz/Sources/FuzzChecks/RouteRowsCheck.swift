@@ -159,14 +159,14 @@ public enum RouteRowsCheck {
                 got = .notFound
             case .exact:
                 let id = table.store(actual.storeIndex).idBytes
-                got = .exact(normalized(probe)?.host ?? [], store: model.storeByID[id] ?? -1, custom: actual.hostKind == .custom)
+                got = .exact(normalized(probe)?.host ?? [], store: model.storeByID[Array(id)] ?? -1, custom: actual.hostKind == .custom)
             case .passthrough:
                 got = .passthrough(normalized(probe)?.host ?? [], upstream: actual.upstream ?? "")
             case .platformWildcard:
                 let id = table.store(actual.storeIndex).idBytes
                 let host = normalized(probe)?.host ?? []
                 let domain = model.wildcardLabel(host)?.domain ?? -1
-                got = .wildcard(store: model.storeByID[id] ?? -1, domain: domain)
+                got = .wildcard(store: model.storeByID[Array(id)] ?? -1, domain: domain)
             }
             require(got == expected, "\(probe) resolves to \(got), model \(expected); rows \(data), policy \(policy)")
             if actual.rule == .notFound {
@@ -186,7 +186,7 @@ public enum RouteRowsCheck {
             walked += 1
             let row = model.hosts[Array(host)]
             require(row != nil && row!.custom == isCustom
-                    && model.storeByID[table.store(storeIndex).idBytes] == row!.store,
+                    && model.storeByID[Array(table.store(storeIndex).idBytes)] == row!.store,
                     "forEachHostname yields \(show(host)) -> \(storeIndex), model \(String(describing: row))")
         }
         require(walked == model.hosts.count, "forEachHostname walked \(walked) of \(model.hosts.count)")

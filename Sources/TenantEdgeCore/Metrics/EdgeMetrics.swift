@@ -22,6 +22,8 @@ public struct EdgeMetrics: Sendable, Equatable {
     public var connectionsOverLimit: UInt64 = 0
     /// Closed because a PROXY protocol header was missing or invalid.
     public var proxyProtocolRejections: UInt64 = 0
+    /// HTTP/1.1 requests answered 503 because the worker had its limit of requests in progress.
+    public var requestsShed: UInt64 = 0
     public var activeConnections: [ConnectionCount] = []
     public var requests: UInt64 = 0
     /// Responses by class: index 0 is 1xx ... index 4 is 5xx.
@@ -55,6 +57,9 @@ public struct EdgeMetrics: Sendable, Equatable {
         out.family("connections_rejected_total", .counter, help: "Client connections refused or closed before any request.")
         out.sample("connections_rejected_total", [("reason", "limit")], connectionsOverLimit)
         out.sample("connections_rejected_total", [("reason", "proxy_protocol")], proxyProtocolRejections)
+        out.family("requests_shed_total", .counter,
+                   help: "Requests answered 503 because the worker had limits.max_active_requests_per_worker in progress.")
+        out.sample("requests_shed_total", [], requestsShed)
         out.family("active_connections", .gauge, help: "Open client connections by protocol.")
         for entry in activeConnections {
             out.sample("active_connections", [("protocol", entry.protocolName)], Double(entry.count))

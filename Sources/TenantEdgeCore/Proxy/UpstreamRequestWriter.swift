@@ -11,6 +11,13 @@
 /// - `X-Forwarded-*`, `Forwarded` and `X-Request-Id`, which the proxy sets itself;
 /// - hop-by-hop fields (RFC 9110 section 7.6.1) and every field the client's `Connection`
 ///   names, so that a client can never make the proxy drop a header it adds.
+///
+/// `Content-Length` and `Transfer-Encoding` are not copied but written again in one
+/// canonical line from the framing the parser decided: valid but unusual spellings
+/// (`Transfer-Encoding: ,chunked`, `CHUNKED`, `Content-Length: 5, 5`, two identical
+/// lines, leading zeros) are read the same way by every backend only if it never sees
+/// them. A backend that parsed them differently from us would frame the body
+/// differently: request smuggling.
 public enum UpstreamRequestWriter {
     /// Whether a field of this kind is removed before forwarding. From a trusted hop (a load
     /// balancer in `trusted_proxies`) `X-Forwarded-Proto` and `X-Request-Id` are kept:
@@ -55,9 +62,11 @@ public enum UpstreamRequestWriter {
             // In absolute-form the target's authority is the host (RFC 9112 section 3.2.2):
             // the Host line is rewritten to match it below.
             if field.name == .host && head.isAbsoluteForm { continue }
+            if field.name == .contentLength || field.name == .transferEncoding { continue }
             if hasConnectionField && field.name == .other && parser.isNominatedByConnection(index, in: buffer) { continue }
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[Int(field.lineStart)..<Int(field.lineEnd)]))
         }
+        appendFraming(head.framing, into: &out)
         if head.isAbsoluteForm, let authority = head.authorityRange {
             out.append(contentsOf: hostPrefix)
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[authority]))
@@ -65,6 +74,32 @@ public enum UpstreamRequestWriter {
         }
         if head.upgrade {
             out.append(contentsOf: connectionUpgrade)
+        }
+    }
+
+    /// The one framing line the backend gets: the parser's decision, never the client's text.
+    static func appendFraming(_ framing: BodyFraming, into out: inout [UInt8]) {
+        switch framing {
+        case .chunked:
+            out.append(contentsOf: transferEncodingChunked)
+        case .contentLength(let length):
+            out.append(contentsOf: contentLengthPrefix)
+            appendDecimal(length, into: &out)
+            out.append(contentsOf: crlf)
+        case .none, .untilClose:
+            break
+        }
+    }
+
+    /// Decimal digits without going through a String (the head is built per request).
+    static func appendDecimal(_ value: UInt64, into out: inout [UInt8]) {
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 { divisor &*= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(truncatingIfNeeded: rest / divisor) &+ 0x30)
+            rest %= divisor
+            divisor /= 10
         }
     }
 
@@ -83,6 +118,8 @@ public enum UpstreamRequestWriter {
     static let hostPrefix: [UInt8] = Array("Host: ".utf8)
     static let connectionUpgrade: [UInt8] = Array("Connection: upgrade\r\n".utf8)
     static let crlf: [UInt8] = [0x0D, 0x0A]
+    static let transferEncodingChunked: [UInt8] = Array("Transfer-Encoding: chunked\r\n".utf8)
+    static let contentLengthPrefix: [UInt8] = Array("Content-Length: ".utf8)
     public static let forwardedHostName: [UInt8] = Array("X-Forwarded-Host: ".utf8)
     public static let requestIdName: [UInt8] = Array("X-Request-Id: ".utf8)
 }

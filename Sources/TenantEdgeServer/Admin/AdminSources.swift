@@ -56,6 +56,7 @@ public struct AdminSources: Sendable {
         metrics.connectionsAccepted = counters.sum(.connectionsAccepted)
         metrics.connectionsOverLimit = counters.sum(.connectionsOverLimit)
         metrics.proxyProtocolRejections = counters.sum(.proxyProtocolRejections)
+        metrics.requestsShed = counters.sum(.requestsShed)
         metrics.activeConnections = activeConnections()
         metrics.requests = counters.sum(.requests)
         metrics.statusClasses = [.status1xx, .status2xx, .status3xx, .status4xx, .status5xx].map { counters.sum($0) }

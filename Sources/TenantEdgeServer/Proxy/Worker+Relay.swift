@@ -25,7 +25,7 @@ extension Worker {
             }
             upstream.connected = true
             upstream.server.markSuccess()
-            client.deadline = now + settings.timeouts.upstreamHeader
+            client.deadline = requestWaitDeadline(client)
             progressed = true
         }
         if sendRequest(client, upstream) { progressed = true }
@@ -37,6 +37,14 @@ extension Worker {
     }
 
     // MARK: request → upstream
+
+    /// The deadline while no response has started. Until the whole request is in, the
+    /// client is the side that can stall, so `body_idle` from its last byte applies (a
+    /// body trickled or stopped must not hold the connection for `upstream_header`);
+    /// the wait for the response head starts once the request is complete.
+    func requestWaitDeadline(_ client: ClientConnection) -> Int64 {
+        now + (client.exchange.requestComplete ? settings.timeouts.upstreamHeader : settings.timeouts.bodyIdle)
+    }
 
     private func sendRequest(_ client: ClientConnection, _ upstream: UpstreamConnection) -> Bool {
         let headLeft = client.exchange.head.count - client.exchange.headSent
@@ -76,8 +84,12 @@ extension Worker {
         switch clientRead(client, into: space) {
         case .bytes(let n):
             client.input.didWrite(n)
-            client.deadline = max(client.deadline, now + settings.timeouts.bodyIdle)
-            _ = identifyRequestBody(client)
+            guard identifyRequestBody(client) else { return true }   // answered or closed
+            if client.exchange.responseHeadDone || client.exchange.responseStarted {
+                client.deadline = max(client.deadline, now + settings.timeouts.bodyIdle)
+            } else {
+                client.deadline = requestWaitDeadline(client)
+            }
             return true
         case .wouldBlock:
             client.readable = false

@@ -33,6 +33,10 @@ extension Worker {
 
     private func readHead(_ client: ClientConnection) -> Bool {
         if client.input.readableCount > client.parsedBytes {
+            if client.context == nil && contexts.inUse >= settings.maxActiveRequestsPerWorker {
+                shed(client)
+                return true
+            }
             switch client.parser.parse(client.input.readable) {
             case .complete:
                 client.parsedBytes = 0
@@ -72,6 +76,24 @@ extension Worker {
             return false
         }
     }
+
+    /// Overload: the worker already has its limit of requests in progress, so this one
+    /// gets a fixed 503 written straight from a constant (taking no request context,
+    /// which is the memory being protected) and the connection closes. Keep-alive and
+    /// pipelined requests already in progress are never shed: they hold their context.
+    private func shed(_ client: ClientConnection) {
+        counters.add(.requestsShed)
+        countStatus(503)
+        Self.overloaded.withUnsafeBytes { bytes in
+            _ = clientWrite(client, bytes, UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        client.input.clear()
+        lingerAndClose(client)
+    }
+
+    static let overloaded: [UInt8] = Array(("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+        + "Content-Length: 12\r\nRetry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+        + "overloaded\r\n").utf8)
 
     // MARK: phase 2: route
 
@@ -283,7 +305,7 @@ extension Worker {
             upstream.input.restoreStorage(from: &buffers)
             client.exchange.dispatchedAt = now
             attach(client, upstream)
-            client.deadline = now + settings.timeouts.upstreamHeader
+            client.deadline = requestWaitDeadline(client)
             return
         }
         client.exchange.dispatchedAt = now
@@ -490,6 +512,13 @@ extension Worker {
                 counters.add(.upstreamConnectErrors)
                 counters.add(.upstreamTimeouts)   // a connect timeout is both
                 failBeforeResponse(client, kind: .badGateway)
+                process(client)
+            } else if !client.exchange.responseHeadDone && !client.exchange.responseStarted
+                        && !client.exchange.requestComplete && client.exchange.requestPending == 0 {
+                // The client stopped sending its body (all it sent is upstream): its
+                // timeout, not the backend's. The backend holds half a request, so that
+                // connection goes (failBeforeResponse closes it).
+                failBeforeResponse(client, kind: .requestTimeout)
                 process(client)
             } else if !client.exchange.responseHeadDone && !client.exchange.responseStarted {
                 counters.add(.upstreamTimeouts)

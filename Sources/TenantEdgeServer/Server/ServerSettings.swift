@@ -61,6 +61,8 @@ public struct ServerSettings: Sendable {
     public var maxConnectionsPerWorker = 50_000
     /// Accepting pauses at this many client connections in the process.
     public var maxConnections = 100_000
+    /// Past this many HTTP/1.1 requests in progress on a worker, a new one is shed (503).
+    public var maxActiveRequestsPerWorker = Int.max
     /// Whether the per-worker limits alone could exceed `maxConnections`, so that workers
     /// must count against the shared ConnectionBudget.
     var enforcesTotalLimit: Bool { max(1, workers) * maxConnectionsPerWorker > maxConnections }

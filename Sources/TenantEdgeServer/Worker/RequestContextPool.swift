@@ -4,8 +4,12 @@
 final class RequestContextPool {
     private var free: [RequestContext] = []
     private var lowWater = 0
+    /// Contexts taken and not given back: the worker's HTTP/1.1 requests in progress, which
+    /// `limits.max_active_requests_per_worker` bounds.
+    private(set) var inUse = 0
 
     func take() -> RequestContext {
+        inUse &+= 1
         guard let context = free.popLast() else {
             lowWater = 0
             return RequestContext()
@@ -15,6 +19,7 @@ final class RequestContextPool {
     }
 
     func give(_ context: RequestContext) {
+        inUse &-= 1
         context.reset()
         free.append(context)
     }

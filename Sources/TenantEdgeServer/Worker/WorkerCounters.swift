@@ -27,6 +27,8 @@ public final class WorkerCounters: Sendable {
         case accessLogLinesDropped
         /// Opened/closed pairs per protocol; active = opened - closed (see `activeConnections`).
         case http1Opened, http1Closed, h2Opened, h2Closed, tunnelsOpened, tunnelsClosed
+        /// Requests answered 503 because `limits.max_active_requests_per_worker` was reached.
+        case requestsShed
     }
 
     static let slots = 48
