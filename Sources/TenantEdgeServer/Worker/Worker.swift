@@ -300,7 +300,7 @@ final class Worker {
             h2.close()
             client.h2 = nil
         }
-        if client.requests > 0 || client.context?.exchange.responseHeadDone == true { client.tls?.shutdown() }
+        if client.requests > 0 || client.context?.state.pointee.exchange.responseHeadDone == true { client.tls?.shutdown() }
         client.releaseContext()
         client.input.recycleStorage(to: &buffers)
         setSlot(client.fd, .empty)
