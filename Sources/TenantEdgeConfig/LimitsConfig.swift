@@ -12,12 +12,17 @@ public struct LimitsConfig: Sendable, Equatable {
     /// 33 KiB input buffer); past it a new request is answered 503 with Retry-After
     /// instead of taking more memory. nil: no limit.
     public var maxActiveRequestsPerWorker: Int?
+    /// Resident memory of the whole process, in MiB (Envoy's overload manager on heap size):
+    /// at or above it every worker sheds new requests with 503 and frees its spare buffers
+    /// until the process is back under 90% of it. nil: no limit.
+    public var maxMemoryMiB: Int?
 
     public init(maxConnections: Int = 100_000, maxConnectionsPerWorker: Int? = nil,
-                maxActiveRequestsPerWorker: Int? = nil) {
+                maxActiveRequestsPerWorker: Int? = nil, maxMemoryMiB: Int? = nil) {
         self.maxConnections = maxConnections
         self.maxConnectionsPerWorker = maxConnectionsPerWorker
         self.maxActiveRequestsPerWorker = maxActiveRequestsPerWorker
+        self.maxMemoryMiB = maxMemoryMiB
     }
 
     /// The per-worker limit for `workers` workers.
@@ -30,7 +35,7 @@ extension LimitsConfig {
     static func read(_ node: Node?, at path: String, _ reader: ConfigReader) -> LimitsConfig? {
         var config = LimitsConfig()
         guard let node else { return config }
-        guard let map = reader.mapping(node, at: path, keys: ["max_connections", "max_connections_per_worker", "max_active_requests_per_worker"]) else {
+        guard let map = reader.mapping(node, at: path, keys: ["max_connections", "max_connections_per_worker", "max_active_requests_per_worker", "max_memory_mib"]) else {
             return nil
         }
         var valid = true
@@ -56,6 +61,19 @@ extension LimitsConfig {
         if let value = map["max_active_requests_per_worker"] {
             if let count = positive(value, at: map.path("max_active_requests_per_worker"), reader) {
                 config.maxActiveRequestsPerWorker = count
+            } else {
+                valid = false
+            }
+        }
+        if let value = map["max_memory_mib"] {
+            if let mib = positive(value, at: map.path("max_memory_mib"), reader) {
+                if mib < 16 {
+                    // Below the proxy's own footprint at start: every request would be shed.
+                    reader.report(map.path("max_memory_mib"), value, "must be at least 16 (MiB)")
+                    valid = false
+                } else {
+                    config.maxMemoryMiB = mib
+                }
             } else {
                 valid = false
             }

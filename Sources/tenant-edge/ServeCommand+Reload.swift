@@ -26,6 +26,7 @@ extension ServeCommand {
                 logger.warning("reload: this setting needs a restart and was not changed", metadata: ["key": "\(key)"])
             }
             server.control.setMaxConnections(settings.maxConnections)
+            server.control.memory.setLimit(bytes: settings.maxMemoryBytes)
             if let issued {
                 issued.replaceBase(store)
             } else {

@@ -180,6 +180,7 @@ struct ServeCommand: ParsableCommand {
             },
             jwks: { [publisher = server.settingsPublisher] in publisher.current.jwks },
             bearerToken: config.adminToken?.value)
+        sources.memory = server.control.memory
         if let issuer {
             sources.certificateState = { host in issuer.stateJSON(host) }
             sources.extraMetrics = { issuer.metricsText() }

@@ -60,6 +60,7 @@ enum SettingsBuilder {
         settings.maxConnectionsPerWorker = config.limits.perWorker(workers: config.workers)
         settings.maxConnections = config.limits.maxConnections
         settings.maxActiveRequestsPerWorker = config.limits.maxActiveRequestsPerWorker ?? .max
+        settings.maxMemoryBytes = config.limits.maxMemoryMiB.map { $0 << 20 } ?? .max
         settings.healthPath = config.healthPath.map { Array($0.utf8) }
         settings.redirectHTTPToHTTPS = config.routing.redirectHTTPToHTTPS
         return settings

@@ -42,7 +42,7 @@ struct OperationsConfigTests {
             admin_token_env: TENANT_EDGE_ADMIN_TOKEN
             trusted_proxies: ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"]
             shutdown_timeout: 12.5
-            limits: { max_connections: 2000, max_connections_per_worker: 600, max_active_requests_per_worker: 300 }
+            limits: { max_connections: 2000, max_connections_per_worker: 600, max_active_requests_per_worker: 300, max_memory_mib: 1024 }
             health_path: /__health
             access_log: { enabled: false, path: logs/access.log, sample: 0.25 }
             log: { level: debug, format: text }
@@ -55,7 +55,7 @@ struct OperationsConfigTests {
         #expect(config.trustedProxies.ranges.count == 3)
         #expect(config.shutdownTimeout == 12.5)
         #expect(config.limits == LimitsConfig(maxConnections: 2000, maxConnectionsPerWorker: 600,
-                                              maxActiveRequestsPerWorker: 300))
+                                              maxActiveRequestsPerWorker: 300, maxMemoryMiB: 1024))
         #expect(config.limits.perWorker(workers: 8) == 600)
         #expect(config.healthPath == "/__health")
         #expect(config.accessLog == AccessLogConfig(enabled: false, destination: .file("/etc/tenant-edge/logs/access.log"), sample: 0.25))
@@ -71,7 +71,7 @@ struct OperationsConfigTests {
             admin_token_env: NOT_SET_ANYWHERE
             trusted_proxies: ["10.0.0.0/8", "10.1.0.0/8", "nonsense", 5]
             shutdown_timeout: 0
-            limits: { max_connections: 0, max_connections_per_worker: x, max_conns: 1, max_active_requests_per_worker: 0 }
+            limits: { max_connections: 0, max_connections_per_worker: x, max_conns: 1, max_active_requests_per_worker: 0, max_memory_mib: 8 }
             health_path: "health"
             access_log: { enabled: maybe, path: "", sample: 1.5 }
             log: { level: loud, format: xml }
@@ -84,10 +84,11 @@ struct OperationsConfigTests {
             "10 trusted_proxies[2]: 'nonsense' is not an IPv4 or IPv6 address or CIDR range (for example 10.0.0.0/8 or ::1/128)",
             "10 trusted_proxies[3]: '5' is not an IPv4 or IPv6 address or CIDR range (for example 10.0.0.0/8 or ::1/128)",
             "11 shutdown_timeout: must be greater than 0",
-            "12 limits.max_conns: unknown key 'max_conns' (expected one of: max_connections, max_connections_per_worker, max_active_requests_per_worker)",
+            "12 limits.max_conns: unknown key 'max_conns' (expected one of: max_connections, max_connections_per_worker, max_active_requests_per_worker, max_memory_mib)",
             "12 limits.max_connections: must be at least 1",
             "12 limits.max_connections_per_worker: expected a whole number",
             "12 limits.max_active_requests_per_worker: must be at least 1",
+            "12 limits.max_memory_mib: must be at least 16 (MiB)",
             "13 health_path: 'health' must be an absolute path such as /__health (no query, fragment or spaces, at most 256 bytes)",
             "14 access_log.enabled: expected true or false",
             "14 access_log.path: must not be empty",

@@ -33,7 +33,8 @@ import Testing
             ("route_map_generation", "gauge"), ("route_map_age_seconds", "gauge"), ("route_map_last_sequence", "gauge"),
             ("master_db_reconnects_total", "counter"), ("master_db_notifications_total", "counter"),
             ("received_bytes_total", "counter"), ("sent_bytes_total", "counter"), ("ready", "gauge"),
-            ("connections_rejected_total", "counter"),
+            ("connections_rejected_total", "counter"), ("requests_shed_total", "counter"),
+            ("memory_resident_bytes", "gauge"), ("memory_limit_bytes", "gauge"), ("memory_overloaded", "gauge"),
         ]
         for (name, kind) in families {
             #expect(text.contains("# HELP tenant_edge_\(name) "), "HELP for \(name)")
@@ -58,6 +59,9 @@ import Testing
             "tenant_edge_active_connections{protocol=\"http1\"} 4",
             "tenant_edge_tls_handshake_failures_total 2",
             "tenant_edge_received_bytes_total 1234",
+            "tenant_edge_requests_shed_total{reason=\"active_requests\"} 0",
+            "tenant_edge_requests_shed_total{reason=\"memory\"} 0",
+            "tenant_edge_memory_overloaded 0",
             "tenant_edge_route_map_generation 3",
             "tenant_edge_route_map_age_seconds 1.5",
             "tenant_edge_route_map_last_sequence 77",

@@ -58,11 +58,12 @@ class CertAuthority:
 
 
 def start_tls_edge(work: Path, database: str, backends: dict, tls_extra: str = "",
-                   timeouts: dict | None = None, before_start=None) -> dict:
+                   timeouts: dict | None = None, before_start=None, extra: str = "") -> dict:
     """A proxy with a plain and an https listener, a default certificate, and a folder of
     per-host, wildcard, certbot-style and deliberately broken certificate files.
     `tls_extra` adds lines to the `tls:` section (two-space indented); `before_start(ca,
-    work, certs)` may add files (OCSP responses) before the proxy reads the folder."""
+    work, certs)` may add files (OCSP responses) before the proxy reads the folder; `extra`
+    adds top-level lines after the `tls:` section."""
     from conftest import edge_env
     from helpers import PLATFORM, EdgeProcess, config_yaml, free_port
 
@@ -86,12 +87,15 @@ def start_tls_edge(work: Path, database: str, backends: dict, tls_extra: str = "
   default_certificate: {{ cert: "{work / 'default.pem'}", key: "{work / 'default.key'}" }}
   certificates_dir: "{certs}"
 {tls_extra}"""
+    if extra:
+        config += "\n" + extra
     if before_start is not None:
         before_start(ca, work, certs)
     config_path = work / "tenant-edge.yaml"
     config_path.write_text(config)
     proc = EdgeProcess(str(config_path), edge_env(database), port, str(work))
     proc.start()
-    return {"proc": proc, "port": tls_port, "ca": ca, "certs": certs, "backend": backends["default"]}
+    return {"proc": proc, "port": tls_port, "ca": ca, "certs": certs, "backend": backends["default"],
+            "plain_port": port, "admin_port": admin_port, "config": config_path}
 
 

@@ -24,6 +24,13 @@ public struct EdgeMetrics: Sendable, Equatable {
     public var proxyProtocolRejections: UInt64 = 0
     /// HTTP/1.1 requests answered 503 because the worker had its limit of requests in progress.
     public var requestsShed: UInt64 = 0
+    /// Requests answered 503 because the process was over `limits.max_memory_mib`.
+    public var requestsShedMemory: UInt64 = 0
+    /// Resident memory at scrape time, `limits.max_memory_mib` in bytes (0: none), and
+    /// whether new requests are being shed for it.
+    public var memoryResidentBytes = 0
+    public var memoryLimitBytes = 0
+    public var memoryOverloaded = false
     public var activeConnections: [ConnectionCount] = []
     public var requests: UInt64 = 0
     /// Responses by class: index 0 is 1xx ... index 4 is 5xx.
@@ -58,8 +65,13 @@ public struct EdgeMetrics: Sendable, Equatable {
         out.sample("connections_rejected_total", [("reason", "limit")], connectionsOverLimit)
         out.sample("connections_rejected_total", [("reason", "proxy_protocol")], proxyProtocolRejections)
         out.family("requests_shed_total", .counter,
-                   help: "Requests answered 503 because the worker had limits.max_active_requests_per_worker in progress.")
-        out.sample("requests_shed_total", [], requestsShed)
+                   help: "Requests answered 503 under overload: limits.max_active_requests_per_worker in progress, or over limits.max_memory_mib.")
+        out.sample("requests_shed_total", [("reason", "active_requests")], requestsShed)
+        out.sample("requests_shed_total", [("reason", "memory")], requestsShedMemory)
+        out.gauge("memory_resident_bytes", help: "Resident memory of the process.", Double(memoryResidentBytes))
+        out.gauge("memory_limit_bytes", help: "limits.max_memory_mib in bytes; 0 when there is none.", Double(memoryLimitBytes))
+        out.gauge("memory_overloaded", help: "1 while new requests are shed for being over limits.max_memory_mib.",
+                  memoryOverloaded ? 1 : 0)
         out.family("active_connections", .gauge, help: "Open client connections by protocol.")
         for entry in activeConnections {
             out.sample("active_connections", [("protocol", entry.protocolName)], Double(entry.count))

@@ -26,6 +26,8 @@ public struct AdminSources: Sendable {
     public var certificateState: (@Sendable (String) -> String)?
     /// More Prometheus text appended to `/metrics` (the ACME issuer's gauges and counters).
     public var extraMetrics: (@Sendable () -> String)?
+    /// `limits.max_memory_mib` and its state, for `/metrics`; nil reports resident memory only.
+    public var memory: MemoryGuard?
 
     /// `activeConnections` defaults to the opened/closed counters of `counters`; `jwks` to an
     /// empty key set, which is right while only HS256 (a shared secret) signs.
@@ -57,6 +59,12 @@ public struct AdminSources: Sendable {
         metrics.connectionsOverLimit = counters.sum(.connectionsOverLimit)
         metrics.proxyProtocolRejections = counters.sum(.proxyProtocolRejections)
         metrics.requestsShed = counters.sum(.requestsShed)
+        metrics.requestsShedMemory = counters.sum(.requestsShedMemory)
+        metrics.memoryResidentBytes = MemoryGuard.residentBytes() ?? 0
+        if let memory {
+            metrics.memoryLimitBytes = memory.limitBytes == .max ? 0 : memory.limitBytes
+            metrics.memoryOverloaded = memory.isOverloaded
+        }
         metrics.activeConnections = activeConnections()
         metrics.requests = counters.sum(.requests)
         metrics.statusClasses = [.status1xx, .status2xx, .status3xx, .status4xx, .status5xx].map { counters.sum($0) }

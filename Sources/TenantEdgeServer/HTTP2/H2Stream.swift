@@ -43,6 +43,8 @@ final class H2Stream {
     var localBodySent = 0
     var isLocalResponse = false
     var closed = false
+    /// Counted in the worker's `h2ActiveStreams` (a request in progress) until it closes.
+    var countedActive = false
     /// For the access log line written when the stream closes.
     var record = StreamAccessRecord()
 

@@ -18,6 +18,8 @@ struct BufferPool {
     private var lowWater = 0
     /// Buffers freed since the last `trimmed()`: memory the process may hand back.
     private(set) var freedSinceTrim = 0
+    /// False while the process is over its memory limit: what is given back is freed at once.
+    var keepsSpares = true
 
     init(bufferSize: Int, maxFree: Int = 4096) {
         self.bufferSize = bufferSize
@@ -34,7 +36,7 @@ struct BufferPool {
     }
 
     mutating func give(_ pointer: UnsafeMutableRawPointer) {
-        if free.count < maxFree {
+        if keepsSpares && free.count < maxFree {
             free.append(pointer)
         } else {
             BufferMemory.free(pointer, capacity: bufferSize)

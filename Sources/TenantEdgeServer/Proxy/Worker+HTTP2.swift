@@ -20,7 +20,7 @@ extension Worker {
         }
         client.h2 = session
         client.state = .h2
-        client.h2Started = true
+        client.switchedToH2()
         counters.add(.http1Closed)
         counters.add(.h2Opened)
         // While draining, a connection that opens no stream soon is not kept.
@@ -120,6 +120,15 @@ extension Worker {
         // A connection accepted while draining serves the streams it opened with its first
         // flight, then ends (GOAWAY names the last stream nghttp2 processed).
         if draining { stream.session.goAway() }
+        if mustShedNewRequest {
+            // The same limits as HTTP/1.1 requests; the connection stays open (its other
+            // streams are in progress), the stream gets the 503.
+            counters.add(memoryShedding ? .requestsShedMemory : .requestsShed)
+            h2RespondLocal(stream, .serviceUnavailable)
+            return
+        }
+        stream.countedActive = true
+        h2ActiveStreams += 1
         if stream.head.validate() != nil {
             h2RespondLocal(stream, .badRequest)
             return
@@ -208,6 +217,10 @@ extension Worker {
 
     func h2StreamClosed(_ stream: H2Stream) {
         stream.closed = true
+        if stream.countedActive {
+            stream.countedActive = false
+            h2ActiveStreams -= 1
+        }
         if stream.startedAt > 0 {
             latency.record(milliseconds: now - stream.startedAt)
             logStream(stream)
@@ -519,6 +532,7 @@ extension Worker {
         headers.add("content-length", String(response.count - headLength))
         headers.add("cache-control", "no-store")
         if kind == .provisioning { headers.add("retry-after", String(pages.retryAfterSeconds)) }
+        if kind == .serviceUnavailable { headers.add("retry-after", "1") }
         let submitted = headers.withNameValues {
             stream.session.submitResponse(stream, headers: $0, hasBody: !stream.localBody.isEmpty)
         }

@@ -33,7 +33,7 @@ extension Worker {
 
     private func readHead(_ client: ClientConnection) -> Bool {
         if client.input.readableCount > client.parsedBytes {
-            if client.context == nil && contexts.inUse >= settings.maxActiveRequestsPerWorker {
+            if client.context == nil && mustShedNewRequest {
                 shed(client)
                 return true
             }
@@ -77,12 +77,13 @@ extension Worker {
         }
     }
 
-    /// Overload: the worker already has its limit of requests in progress, so this one
-    /// gets a fixed 503 written straight from a constant (taking no request context,
-    /// which is the memory being protected) and the connection closes. Keep-alive and
-    /// pipelined requests already in progress are never shed: they hold their context.
+    /// Overload: the worker already has its limit of requests in progress, or the process
+    /// is over its memory limit, so this one gets a fixed 503 written straight from a
+    /// constant (taking no request context, which is the memory being protected) and the
+    /// connection closes. Keep-alive and pipelined requests already in progress are never
+    /// shed: they hold their context.
     private func shed(_ client: ClientConnection) {
-        counters.add(.requestsShed)
+        counters.add(memoryShedding ? .requestsShedMemory : .requestsShed)
         countStatus(503)
         Self.overloaded.withUnsafeBytes { bytes in
             _ = clientWrite(client, bytes, UnsafeRawBufferPointer(start: nil, count: 0))
@@ -479,11 +480,8 @@ extension Worker {
 
     private func linger(_ client: ClientConnection) -> Bool {
         guard client.readable else { return false }
-        if !client.input.hasStorage { client.input.restoreStorage(from: &buffers) }
-        client.input.clear()   // what a closing client still sends is discarded
-        switch Socket.read(client.fd, into: client.input.prepareForRead()) {
+        switch Socket.read(client.fd, into: tlsScratch) {   // discarded
         case .bytes:
-            client.input.clear()
             return true
         case .wouldBlock:
             client.readable = false

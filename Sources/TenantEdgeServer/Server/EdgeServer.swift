@@ -31,7 +31,8 @@ public final class EdgeServer: Sendable {
         self.settingsPublisher = SnapshotPublisher(settings)
         self.logger = logger
         self.workerCount = max(1, settings.workers)
-        self.control = try ServerControl(workers: workerCount, maxConnections: settings.maxConnections)
+        self.control = try ServerControl(workers: workerCount, maxConnections: settings.maxConnections,
+                                         maxMemoryBytes: settings.maxMemoryBytes)
         self.counters = (0..<max(1, settings.workers)).map { _ in WorkerCounters() }
         self.latency = (0..<max(1, settings.workers)).map { _ in LatencyHistogram() }
         self.finished = DispatchSemaphore(value: 0)

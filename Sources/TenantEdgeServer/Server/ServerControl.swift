@@ -8,9 +8,12 @@ public final class ServerControl: Sendable {
     private let wakes: [WakeEvent]
     /// `limits.max_connections` across workers (see ConnectionBudget).
     let connections: ConnectionBudget
+    /// `limits.max_memory_mib` (see MemoryGuard).
+    public let memory: MemoryGuard
 
-    init(workers: Int, maxConnections: Int) throws(SocketError) {
+    init(workers: Int, maxConnections: Int, maxMemoryBytes: Int = .max) throws(SocketError) {
         connections = ConnectionBudget(limit: maxConnections)
+        memory = MemoryGuard(limitBytes: maxMemoryBytes)
         var wakes: [WakeEvent] = []
         for _ in 0..<workers { wakes.append(try WakeEvent()) }
         self.wakes = wakes

@@ -63,6 +63,8 @@ public struct ServerSettings: Sendable {
     public var maxConnections = 100_000
     /// Past this many HTTP/1.1 requests in progress on a worker, a new one is shed (503).
     public var maxActiveRequestsPerWorker = Int.max
+    /// `limits.max_memory_mib` in bytes; `Int.max`: none.
+    public var maxMemoryBytes = Int.max
     /// Whether the per-worker limits alone could exceed `maxConnections`, so that workers
     /// must count against the shared ConnectionBudget.
     var enforcesTotalLimit: Bool { max(1, workers) * maxConnectionsPerWorker > maxConnections }

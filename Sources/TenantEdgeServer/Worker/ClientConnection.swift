@@ -68,6 +68,8 @@ final class ClientConnection {
     private unowned(unsafe) let contexts: RequestContextPool
     /// Present while the connection has work (see `RequestContext`); taken on first use.
     private(set) var context: RequestContext?
+    /// Whether `context` counts as an HTTP/1.1 request in progress (see RequestContextPool.inUse).
+    private var contextCounted = false
 
     init(fd: Int32, serial: UInt32, listener: ListenerContext, peer: SocketAddress, bufferSize: Int,
          contexts: RequestContextPool) {
@@ -97,7 +99,8 @@ final class ClientConnection {
 
     @inline(never)
     private func attachContext() -> UnsafeMutablePointer<RequestState> {
-        let context = contexts.take()
+        contextCounted = !h2Started
+        let context = contexts.take(counted: contextCounted)
         self.context = context
         requestState = context.state
         let forwardedFor = context.state.pointee.forwardedFor
@@ -115,7 +118,16 @@ final class ClientConnection {
         guard let context else { return }
         self.context = nil
         requestState = nil
-        contexts.give(context)
+        contexts.give(context, counted: contextCounted)
+    }
+
+    /// The connection now speaks HTTP/2: a context it holds stops counting as a request.
+    func switchedToH2() {
+        h2Started = true
+        if context != nil && contextCounted {
+            contextCounted = false
+            contexts.stopCounting()
+        }
     }
 
     var parser: HTTPRequestParser {

@@ -4,12 +4,13 @@
 final class RequestContextPool {
     private var free: [RequestContext] = []
     private var lowWater = 0
-    /// Contexts taken and not given back: the worker's HTTP/1.1 requests in progress, which
-    /// `limits.max_active_requests_per_worker` bounds.
+    /// Contexts taken by HTTP/1.1 connections and not given back: the worker's HTTP/1.1
+    /// requests in progress, which `limits.max_active_requests_per_worker` bounds (an HTTP/2
+    /// connection's context holds its output, not a request; its streams are counted apart).
     private(set) var inUse = 0
 
-    func take() -> RequestContext {
-        inUse &+= 1
+    func take(counted: Bool) -> RequestContext {
+        if counted { inUse &+= 1 }
         guard let context = free.popLast() else {
             lowWater = 0
             return RequestContext()
@@ -18,8 +19,8 @@ final class RequestContextPool {
         return context
     }
 
-    func give(_ context: RequestContext) {
-        inUse &-= 1
+    func give(_ context: RequestContext, counted: Bool) {
+        if counted { inUse &-= 1 }
         context.reset()
         free.append(context)
     }
@@ -29,6 +30,17 @@ final class RequestContextPool {
         let excess = lowWater / 2
         if excess > 0 { free.removeLast(excess) }
         lowWater = free.count
+    }
+
+    /// A counted context's connection switched to HTTP/2.
+    func stopCounting() {
+        inUse &-= 1
+    }
+
+    /// Frees every spare context (the process is over its memory limit).
+    func drain() {
+        free.removeAll()
+        lowWater = 0
     }
 
     var spareCount: Int { free.count }

@@ -29,7 +29,8 @@ final class Worker {
     var certificateStore: CertificateStore?
     var certificateVersion: UInt64 = 0
     let counters: WorkerCounters
-    /// Joins a response head and body bytes into one TLS record (see clientWrite).
+    /// Joins a response head and body bytes into one TLS record (see clientWrite); between
+    /// uses, where lingering connections' discarded bytes are read.
     let tlsScratch: UnsafeMutableRawBufferPointer
     let control: ServerControl
     let logger: Logger
@@ -68,6 +69,11 @@ final class Worker {
     var buffers: BufferPool
     /// Spare request contexts (see `RequestContext`): idle connections hold none.
     let contexts = RequestContextPool()
+    /// HTTP/2 streams in progress; with `contexts.inUse`, what
+    /// `limits.max_active_requests_per_worker` bounds.
+    var h2ActiveStreams = 0
+    /// Whether this worker has emptied its pools for the current episode over the memory limit.
+    var poolsDrainedForMemory = false
     var accessLog: AccessLogWriter?
     var drainDeadline: Int64 = .max
     /// While draining: when the listeners, which no longer take new connection attempts,
@@ -147,6 +153,7 @@ final class Worker {
             if now - lastSweep >= 250 {
                 lastSweep = now
                 sweep()
+                watchMemory()
                 buffers.shrink()
                 contexts.shrink()
                 accessLog?.flushIfDue(nowMs: now)
@@ -160,6 +167,45 @@ final class Worker {
         }
         closeEverything()
         accessLog?.flush()
+    }
+
+    /// Worker 0 samples the process's memory; every worker follows the shared flag. On going
+    /// over, a worker frees every spare buffer and request context at once (the pools are
+    /// what can be given back without touching a connection) and returns the pages.
+    private func watchMemory() {
+        if id == 0 {
+            let was = control.memory.isOverloaded
+            let over = control.memory.sample()
+            if over != was {
+                let metadata: Logger.Metadata = [
+                    "resident_mib": "\(control.memory.residentBytes >> 20)", "limit_mib": "\(control.memory.limitBytes >> 20)"]
+                if over {
+                    logger.warning("memory limit reached: shedding new requests with 503", metadata: metadata)
+                } else {
+                    logger.notice("memory back under the limit: serving new requests", metadata: metadata)
+                }
+            }
+        }
+        let over = control.memory.isOverloaded
+        guard over != poolsDrainedForMemory else { return }
+        poolsDrainedForMemory = over
+        buffers.keepsSpares = !over
+        if over {
+            buffers.drain()
+            contexts.drain()
+            buffers.trimmed()
+            malloc_trim(0)
+        }
+    }
+
+    /// Over `limits.max_memory_mib`: new requests are shed. Read from the shared flag (a
+    /// plain load; the line is written only when the state changes) so every worker sheds
+    /// from the same sample on.
+    var memoryShedding: Bool { control.memory.isOverloaded }
+
+    /// Whether a new request (one holding no request context yet) must be shed.
+    var mustShedNewRequest: Bool {
+        memoryShedding || contexts.inUse &+ h2ActiveStreams >= settings.maxActiveRequestsPerWorker
     }
 
     func updateClock() {
@@ -290,6 +336,10 @@ final class Worker {
         if let h2 = client.h2 {
             for stream in h2.streams.values {
                 stream.closed = true
+                if stream.countedActive {
+                    stream.countedActive = false
+                    h2ActiveStreams -= 1
+                }
                 if let upstream = stream.upstream {
                     stream.upstream = nil
                     upstream.stream = nil
@@ -325,6 +375,10 @@ final class Worker {
         }
         client.tls?.shutdown()
         Socket.shutdownWrite(client.fd)
+        // What a closing client still sends is read into the worker's scratch and dropped:
+        // a lingering connection holds no buffer for its two seconds (under a flood of shed
+        // requests, thousands of them would otherwise pin 33 KiB each).
+        client.input.recycleStorage(to: &buffers)
         client.state = .lingering
         client.deadline = now + 2_000
     }

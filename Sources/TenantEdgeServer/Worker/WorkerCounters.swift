@@ -29,6 +29,8 @@ public final class WorkerCounters: Sendable {
         case http1Opened, http1Closed, h2Opened, h2Closed, tunnelsOpened, tunnelsClosed
         /// Requests answered 503 because `limits.max_active_requests_per_worker` was reached.
         case requestsShed
+        /// Requests answered 503 because the process was over `limits.max_memory_mib`.
+        case requestsShedMemory
     }
 
     static let slots = 48
