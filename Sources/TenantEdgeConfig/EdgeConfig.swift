@@ -20,7 +20,7 @@ import Yams
 /// - `trusted_proxies`: CIDR list whose X-Forwarded-* and X-Request-Id are kept (default none)
 /// - `shutdown_timeout`: seconds in-flight requests get after SIGTERM (30)
 /// - `limits`: `{max_connections (100000), max_connections_per_worker (an equal share),
-///   max_active_requests_per_worker (none)}`
+///   max_active_requests_per_worker (none), max_memory_mib (none)}`
 /// - `health_path`: path answered 200 on the traffic port (optional)
 /// - `access_log`: `{enabled (true), path: stdout|FILE (stdout), sample: 0.0-1.0 (1.0)}`
 /// - `log`: `{level: trace|debug|info|notice|warning|error|critical (info), format: json|text (json)}`
