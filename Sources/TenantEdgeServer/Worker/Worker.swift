@@ -558,5 +558,10 @@ final class Worker {
             default: continue
             }
         }
+        // An idle pooled connection and its server refer to each other; the pool lets go so
+        // that both are freed (LeakSanitizer checks this at exit).
+        for group in groups {
+            for server in group.servers { server.idle.removeAll() }
+        }
     }
 }
