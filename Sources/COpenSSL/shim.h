@@ -1,3 +1,4 @@
+#include <string.h>
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -52,4 +53,14 @@ static inline void te_ssl_ctx_set_servername_arg(SSL_CTX *ctx, void *arg) {
 static inline void te_ssl_ctx_set_server_defaults(SSL_CTX *ctx) {
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+}
+// TLS-ALPN-01 (RFC 8737): 1 when the ClientHello's ALPN extension lists exactly one protocol,
+// `acme-tls/1` (what an ACME server sends to validate), else 0. Only valid while the
+// ClientHello is being processed (the servername callback runs then).
+static inline int te_client_hello_offers_only_acme_tls(SSL *ssl) {
+    static const unsigned char expected[] = { 0, 11, 10, 'a', 'c', 'm', 'e', '-', 't', 'l', 's', '/', '1' };
+    const unsigned char *data = NULL;
+    size_t length = 0;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &data, &length) != 1) return 0;
+    return length == sizeof(expected) && memcmp(data, expected, sizeof(expected)) == 0;
 }
