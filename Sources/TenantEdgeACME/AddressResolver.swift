@@ -51,20 +51,27 @@ public enum AddressResolver {
         guard inet_pton(AF_INET, nameserver.host, &server) == 1 else {
             return .failure(.lookup("nameserver \(nameserver.host) is not an IPv4 address"))
         }
+        // A and AAAA are asked separately; one failing (some servers answer SERVFAIL for a
+        // type they hold nothing of) still leaves the other's answer to decide on. Only when
+        // neither answers is the lookup a failure.
         var addresses: [String] = []
+        var answered = false
+        var problem = "no answer from \(nameserver.host):\(nameserver.port)"
         for type in [ns_t_a, ns_t_aaaa] {
             var answer = [UInt8](repeating: 0, count: 4096)
             let length = te_res_query_at(hostname, Int32(type.rawValue), server.s_addr, nameserver.port.bigEndian, &answer, Int32(answer.count))
             // NXDOMAIN and "no records of this type" (-2) are answers; -1 is no answer.
-            if length == -2 { continue }
-            guard length >= 0 else { return .failure(.lookup("no answer from \(nameserver.host):\(nameserver.port)")) }
+            if length == -2 { answered = true; continue }
+            guard length >= 0 else { continue }
             var text = [CChar](repeating: 0, count: 2048)
             guard te_dns_answer_addresses(answer, length, &text, text.count) >= 0 else {
-                return .failure(.lookup("unreadable answer from \(nameserver.host):\(nameserver.port)"))
+                problem = "unreadable answer from \(nameserver.host):\(nameserver.port)"
+                continue
             }
+            answered = true
             let lines = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             addresses += lines.split(separator: "\n").map(String.init)
         }
-        return .success(addresses)
+        return answered ? .success(addresses) : .failure(.lookup(problem))
     }
 }

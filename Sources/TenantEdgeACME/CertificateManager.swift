@@ -28,8 +28,8 @@ public final class CertificateManager: Sendable {
         /// knows better).
         public var dnsCheck: DNSCheck?
         /// TLS-ALPN-01: how long the ordering instance waits after publishing a token before it
-        /// lets the CA validate, so the other instances' NOTIFY handlers have built the
-        /// challenge certificate (the CA may reach any of them).
+        /// lets the CA validate, so the other instances' challenge watchers have built the
+        /// certificate (the CA may reach any of them; they take milliseconds).
         public var challengeGrace: Double
 
         public init(connectionString: String, directoryURL: String, email: String?, caFile: String?,
@@ -94,6 +94,10 @@ public final class CertificateManager: Sendable {
     /// The shared account's thumbprint, once known: with a token from the database it makes
     /// the key authorization of another instance's TLS-ALPN-01 challenge.
     private let thumbprint = Mutex<String?>(nil)
+    /// The TLS-ALPN-01 tokens served now, by hostname: the ordering path and the watcher both
+    /// go through `serveChallenge`, so one token is built into a certificate once.
+    private let servedChallenges = Mutex<[String: String]>([:])
+    private let watcher = Mutex<ChallengeWatcher?>(nil)
     /// Handshake-triggered names waiting for the thread; beyond this they are dropped (the
     /// next scan finds real ones anyway), so a flood of SNI cannot grow memory.
     static let maxQueued = 1024
@@ -106,12 +110,20 @@ public final class CertificateManager: Sendable {
     }
 
     public func start() {
+        if settings.challenge == .tlsALPN01 {
+            let watcher = ChallengeWatcher(connectionString: settings.connectionString, logger: logger) { [self] host, token in
+                serveChallenge(host, token: token, keyAuthorization: nil)
+            }
+            self.watcher.withLock { $0 = watcher }
+            watcher.start()
+        }
         let thread = Thread { [self] in run() }
         thread.name = "tenant-edge-acme"
         thread.start()
     }
 
     public func stop() {
+        watcher.withLock { $0?.stop() }
         requests.withLock { $0.stopping = true }
         wake.signal()
     }
@@ -250,7 +262,6 @@ public final class CertificateManager: Sendable {
             defer { records[record.hostname] = kept }
             return records[record.hostname]
         }
-        if record.challengeToken != previous?.challengeToken { applyChallenge(record.hostname, token: record.challengeToken) }
         guard record.state == .valid || record.chainPEM != nil, let chain = record.chainPEM, let sealed = record.sealedKey,
               previous?.chainPEM != chain else { return }
         do {
@@ -266,17 +277,27 @@ public final class CertificateManager: Sendable {
         }
     }
 
-    /// Another instance's TLS-ALPN-01 token appeared (or went): serve its certificate here too.
-    private func applyChallenge(_ hostname: String, token: String?) {
+    /// Serves the TLS-ALPN-01 certificate for `token` (nil: stops serving one), unless this
+    /// token is served already. `keyAuthorization` is known on the ordering path; for another
+    /// instance's token it is made from the shared account's thumbprint.
+    @discardableResult
+    private func serveChallenge(_ hostname: String, token: String?, keyAuthorization: String?) -> ACMEError? {
         guard let token else {
-            hooks.installChallenge(hostname, nil)
-            return
+            if servedChallenges.withLock({ $0.removeValue(forKey: hostname) }) != nil { hooks.installChallenge(hostname, nil) }
+            return nil
         }
-        guard let thumbprint = thumbprint.withLock({ $0 }) else { return }
+        if servedChallenges.withLock({ $0[hostname] }) == token { return nil }
+        guard let authorization = keyAuthorization ?? thumbprint.withLock({ $0 }).map({ token + "." + $0 }) else {
+            return ACMEError.local("no account thumbprint yet")
+        }
         do {
-            hooks.installChallenge(hostname, try TLSALPNChallenge(hostname: hostname, keyAuthorization: token + "." + thumbprint))
+            hooks.installChallenge(hostname, try TLSALPNChallenge(hostname: hostname, keyAuthorization: authorization))
+            servedChallenges.withLock { $0[hostname] = token }
+            logger.info("acme: serving a tls-alpn-01 challenge", metadata: ["host": "\(hostname)"])
+            return nil
         } catch {
             logger.error("acme: cannot build a tls-alpn-01 certificate", metadata: ["host": "\(hostname)", "error": "\(error)"])
+            return error
         }
     }
 
@@ -286,15 +307,15 @@ public final class CertificateManager: Sendable {
     private func challengeHooks(_ session: Session) -> ACMEClient.ChallengeHooks {
         guard settings.challenge == .tlsALPN01 else { return .init(publish: { _, _, _ in }, remove: { _, _ in }) }
         return .init(
-            publish: { [hooks, settings] hostname, token, keyAuthorization throws(ACMEError) in
-                hooks.installChallenge(hostname, try TLSALPNChallenge(hostname: hostname, keyAuthorization: keyAuthorization))
+            publish: { [self] hostname, token, keyAuthorization throws(ACMEError) in
+                if let error = serveChallenge(hostname, token: token, keyAuthorization: keyAuthorization) { throw error }
                 do { try session.repository.setChallengeToken(hostname, token: token) } catch {
                     throw ACMEError.local("cannot publish the tls-alpn-01 token: \(error)")
                 }
                 Thread.sleep(forTimeInterval: settings.challengeGrace)
             },
-            remove: { [hooks] hostname, _ in
-                hooks.installChallenge(hostname, nil)
+            remove: { [self] hostname, _ in
+                serveChallenge(hostname, token: nil, keyAuthorization: nil)
                 try? session.repository.setChallengeToken(hostname, token: nil)
             })
     }
@@ -329,7 +350,7 @@ public final class CertificateManager: Sendable {
         }
         try session.repository.beginOrder(hostname)
         counters.withLock { $0.orders += 1 }
-        logger.info("acme: ordering a certificate", metadata: ["host": "\(hostname)"])
+        logger.info("acme: ordering a certificate", metadata: ["host": "\(hostname)", "challenge": "\(settings.challenge.rawValue)"])
         do throws(ACMEError) {
             let client = try session.client(vault: vault, hooks: noteThumbprint)
             let request = CertificateRequest(hostname: hostname)

@@ -25,8 +25,7 @@ public final class CertificateStore: @unchecked Sendable {
     /// TLS-ALPN-01 challenge certificates by hostname (RFC 8737), served only to hellos that
     /// offer nothing but `acme-tls/1`; empty except while an order for that name is pending.
     private let challenges: [String: TLSCertificate]
-    /// `!challenges.isEmpty`, read by every handshake with SNI: the one cost of TLS-ALPN-01
-    /// on the normal path.
+    /// `!challenges.isEmpty`: lets the SNI callback skip its challenge check with one read.
     let hasChallenges: Bool
     public var count: Int { Set((exact.values.map(\.certificatePath)) + wildcard.values.map(\.certificatePath)).count + 1 }
 
@@ -102,6 +101,7 @@ public final class CertificateStore: @unchecked Sendable {
     /// The TLS-ALPN-01 certificate for exactly this name (no wildcard: RFC 8737 validates one
     /// dNSName), or nil.
     func challengeCertificate(forServerName raw: UnsafePointer<CChar>) -> TLSCertificate? {
+        guard hasChallenges else { return nil }
         var name = String(cString: raw).lowercased()
         if name.hasSuffix(".") { name.removeLast() }
         return challenges[name]

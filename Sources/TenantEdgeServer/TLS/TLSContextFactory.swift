@@ -22,6 +22,7 @@ enum TLSContextFactory {
         }
         SSL_CTX_set_alpn_select_cb(context, alpnSelect, UnsafeMutableRawPointer(mutating: list.pointer))
         te_ssl_ctx_set_servername_cb(context, serverNameCallback)
+        te_ssl_ctx_set_client_hello_cb(context, clientHelloCallback)
         return context
     }
 }
@@ -47,11 +48,9 @@ private let alpnACME = WireList(ALPNPolicy.acmeTLS1.wireFormat)
 private let alertNoApplicationProtocol: Int32 = 120
 
 /// Picks our first protocol that the client offers; without a match the handshake goes
-/// on without ALPN and the connection speaks HTTP/1.1, except for a client that offers only
-/// `acme-tls/1` and reached a context without it (no pending TLS-ALPN-01 challenge for its
-/// name): that handshake fails with `no_application_protocol` (RFC 8737 section 3), so an
-/// ACME server never mistakes a normal certificate for a challenge answer.
-/// The `acme-tls/1` comparison runs only on the no-match branch, never on a normal handshake.
+/// on without ALPN and the connection speaks HTTP/1.1. A client offering only `acme-tls/1`
+/// never gets here without a challenge context (the ClientHello callback fails it first); if
+/// one did, it would fail with `no_application_protocol` rather than get a normal certificate.
 private let alpnSelect: @convention(c) (
     OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
     UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
@@ -81,29 +80,41 @@ private let alpnSelect: @convention(c) (
 /// The store comes from the SSL's ex_data (set by TLSSession), so SSL_CTXs can be shared by
 /// successive stores when certificates are added at run time.
 ///
-/// TLS-ALPN-01: while some challenge is pending (one Bool, false nearly always), a hello that
-/// offers only `acme-tls/1` gets the challenge certificate for its name, or fails with
-/// `no_application_protocol` when there is none. This is the place for it (not the ALPN
-/// callback): in TLS 1.2 OpenSSL picks the certificate before it asks for ALPN. An
-/// `acme-tls/1` hello never reports a missing certificate, so it can never cause an order.
+/// A hello the ClientHello callback switched to a TLS-ALPN-01 challenge context keeps it (one
+/// Bool read, false unless a challenge is pending).
 private let serverNameCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = {
-    ssl, alert, _ in
+    ssl, _, _ in
     guard let ssl, let pointer = SSL_get_ex_data(ssl, 0), let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) else {
         return SSL_TLSEXT_ERR_OK
     }
     let store = Unmanaged<CertificateStore>.fromOpaque(pointer).takeUnretainedValue()
-    if store.hasChallenges && te_client_hello_offers_only_acme_tls(ssl) == 1 {
-        guard let challenge = store.challengeCertificate(forServerName: name) else {
-            alert?.pointee = alertNoApplicationProtocol
-            return SSL_TLSEXT_ERR_ALERT_FATAL
-        }
-        SSL_set_SSL_CTX(ssl, challenge.context)
-        return SSL_TLSEXT_ERR_OK
-    }
+    if store.hasChallenges && SSL_get_SSL_CTX(ssl) != store.defaultCertificate.context { return SSL_TLSEXT_ERR_OK }
     if let certificate = store.certificate(forServerName: name) {
         SSL_set_SSL_CTX(ssl, certificate.context)
-    } else if te_client_hello_offers_only_acme_tls(ssl) == 0 {
+    } else {
         store.reportMissing(name)
     }
     return SSL_TLSEXT_ERR_OK
+}
+
+/// TLS-ALPN-01 (RFC 8737): a hello that offers only `acme-tls/1` gets the pending challenge
+/// certificate for its server name, or fails at once with `no_application_protocol` when there
+/// is none, before the SNI callback could report a missing certificate: such a hello never
+/// causes an order. Done here, the first callback, because in TLS 1.2 OpenSSL picks the
+/// certificate before it asks for ALPN, and because later the ALPN extension is already
+/// consumed. Every other hello costs one scan of OpenSSL's parsed extension table (C, no
+/// allocation, no lock) and returns.
+private let clientHelloCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = {
+    ssl, alert, _ in
+    guard let ssl, te_client_hello_offers_only_acme_tls(ssl) == 1 else { return SSL_CLIENT_HELLO_SUCCESS }
+    var name = [CChar](repeating: 0, count: 256)
+    if let pointer = SSL_get_ex_data(ssl, 0), te_client_hello_server_name(ssl, &name, name.count) > 0 {
+        let store = Unmanaged<CertificateStore>.fromOpaque(pointer).takeUnretainedValue()
+        if let challenge = store.challengeCertificate(forServerName: name) {
+            SSL_set_SSL_CTX(ssl, challenge.context)
+            return SSL_CLIENT_HELLO_SUCCESS
+        }
+    }
+    alert?.pointee = alertNoApplicationProtocol
+    return SSL_CLIENT_HELLO_ERROR
 }
