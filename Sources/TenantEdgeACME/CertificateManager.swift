@@ -112,7 +112,7 @@ public final class CertificateManager: Sendable {
     public func start() {
         if settings.challenge == .tlsALPN01 {
             let watcher = ChallengeWatcher(connectionString: settings.connectionString, logger: logger) { [self] host, token in
-                serveChallenge(host, token: token, keyAuthorization: nil)
+                serveChallenge(host, token: token, keyAuthorization: nil) == nil
             }
             self.watcher.withLock { $0 = watcher }
             watcher.start()
