@@ -81,3 +81,9 @@ static inline size_t te_client_hello_server_name(SSL *ssl, char *out, size_t siz
 static inline void te_ssl_ctx_set_client_hello_cb(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *)) {
     SSL_CTX_set_client_hello_cb(ctx, cb, NULL);
 }
+// No session tickets on this connection (a TLS-ALPN-01 validation resumes nothing, and the
+// challenge context has no ticket key ring, so issuing one would fail the TLS 1.2 handshake).
+static inline void te_ssl_disable_tickets(SSL *ssl) {
+    SSL_set_options(ssl, SSL_OP_NO_TICKET);
+    SSL_set_num_tickets(ssl, 0);
+}

@@ -95,8 +95,9 @@ def challtest(admin: int, path: str, body: dict) -> None:
     urllib.request.urlopen(request, timeout=5).read()
 
 
-def acme_tls_hello(port: int, sni: str, version: ssl.TLSVersion) -> str:
-    """What an ACME server's validation hello gets: the negotiated protocol, or the error."""
+def acme_tls_hello(port: int, sni: str, version: ssl.TLSVersion, certificate: list | None = None) -> str:
+    """What an ACME server's validation hello gets: the negotiated protocol, or the error.
+    The certificate served (DER) is appended to `certificate` when given."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -105,6 +106,8 @@ def acme_tls_hello(port: int, sni: str, version: ssl.TLSVersion) -> str:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
             with context.wrap_socket(raw, server_hostname=sni) as tls:
+                if certificate is not None:
+                    certificate.append(tls.getpeercert(binary_form=True))
                 return f"negotiated {tls.selected_alpn_protocol()}"
     except ssl.SSLError as error:
         return f"failed {error}"
@@ -138,6 +141,32 @@ def test_acme_an_acme_tls_hello_without_a_pending_challenge_fails_and_orders_not
     assert route_report(edges[0]["admin"], "nobody-owns-this.alpn.test")["certificate"]["state"] == "none"
     # Normal handshakes are untouched.
     assert "default.test" in served(edges[0]["tls"], "nobody-owns-this.alpn.test")["text"]
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3], ids=["tls1.2", "tls1.3"])
+def test_acme_a_pending_challenge_in_the_database_is_served_by_every_instance(alpn, version):
+    """What makes validation work whichever instance ordered: a token written to the row is
+    served by all, with the key authorization made from the shared account key."""
+    db, edges = alpn["db"], alpn["edges"]
+    host = f"shared-{version.name.lower()}.alpn-shop3.test"  # in no store: only the token matters
+    wait_for("the account", lambda: psql(db, "SELECT count(*) FROM tenant_edge_acme_accounts WHERE account_url IS NOT NULL") == "1")
+    psql(db, f"INSERT INTO tenant_edge_certificates (hostname, state, challenge_token) VALUES ('{host}', 'pending', 'tok-{version.name}')")
+    values = set()
+    for edge in edges:
+        served_der: list = []
+        wait_for(f"challenge served by :{edge['tls']}",
+                 lambda: acme_tls_hello(edge["tls"], host, version, served_der) == "negotiated acme-tls/1", 10)
+        text = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-text"], input=served_der[-1],
+                              capture_output=True, check=True).stdout.decode()
+        assert f"DNS:{host}" in text and "1.3.6.1.5.5.7.1.31: critical" in text, text
+        value = text.split("1.3.6.1.5.5.7.1.31: critical")[1].split("Signature Algorithm")[0]
+        values.add("".join(value.split()))
+    assert len(values) == 1  # the same key authorization digest on both instances
+    psql(db, f"UPDATE tenant_edge_certificates SET challenge_token = NULL WHERE hostname = '{host}'")
+    for edge in edges:
+        wait_for(f"challenge withdrawn on :{edge['tls']}",
+                 lambda: "no application protocol" in acme_tls_hello(edge["tls"], host, version).lower(), 10)
+    assert row(db, host)["orders"] == 0
 
 
 def test_acme_a_name_resolving_elsewhere_is_not_ordered_until_it_points_here(alpn):

@@ -112,6 +112,7 @@ private let clientHelloCallback: @convention(c) (OpaquePointer?, UnsafeMutablePo
         let store = Unmanaged<CertificateStore>.fromOpaque(pointer).takeUnretainedValue()
         if let challenge = store.challengeCertificate(forServerName: name) {
             SSL_set_SSL_CTX(ssl, challenge.context)
+            te_ssl_disable_tickets(ssl)
             return SSL_CLIENT_HELLO_SUCCESS
         }
     }
