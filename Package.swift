@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
         .systemLibrary(name: "CNGHTTP2", path: "Sources/CNGHTTP2", pkgConfig: "libnghttp2"),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
+        .systemLibrary(name: "CResolv", path: "Sources/CResolv"),
 
         // Pure decisions: no sockets, no C, no packages.
         .target(name: "TenantEdgeCore"),
@@ -51,7 +52,7 @@ let package = Package(
         // Certificates on demand: the ACME client (RFC 8555), the sealed key store in the
         // master DB, and the issuance scheduler. Control plane only: nothing here runs on a worker.
         .target(name: "TenantEdgeACME", dependencies: [
-            "TenantEdgeCore", "TenantEdgeMaster", "COpenSSL",
+            "TenantEdgeCore", "TenantEdgeMaster", "COpenSSL", "CResolv",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -3,8 +3,8 @@ import Foundation
 /// An RFC 8555 client for one directory, driven by one thread at a time (the issuance thread).
 ///
 /// It covers what on-demand issuance needs: directory, nonces (with the one retry section 6.5
-/// allows for `badNonce`), account registration, a single-name order, HTTP-01, finalize with a
-/// CSR, polling that honours `Retry-After`, and the chain download.
+/// allows for `badNonce`), account registration, a single-name order, HTTP-01 or TLS-ALPN-01,
+/// finalize with a CSR, polling that honours `Retry-After`, and the chain download.
 public final class ACMEClient {
     public let directoryURL: String
     public let accountKey: ACMEAccountKey
@@ -24,12 +24,20 @@ public final class ACMEClient {
         self.http = http
     }
 
-    /// The HTTP-01 answer for a token, published before the challenge is triggered and removed
-    /// once the order ends either way.
+    /// Which challenge the proxy answers (RFC 8555 section 8.3, RFC 8737).
+    public enum ChallengeType: String, Sendable, Equatable {
+        case http01 = "http-01"
+        case tlsALPN01 = "tls-alpn-01"
+    }
+
+    /// The answer for a hostname's challenge token, published before the challenge is
+    /// triggered and removed once the order ends either way. `publish` may throw: the
+    /// challenge is then not triggered and the order fails with that error.
     public struct ChallengeHooks {
-        public var publish: (_ token: String, _ keyAuthorization: String) -> Void
-        public var remove: (_ token: String) -> Void
-        public init(publish: @escaping (String, String) -> Void, remove: @escaping (String) -> Void) {
+        public var publish: (_ hostname: String, _ token: String, _ keyAuthorization: String) throws(ACMEError) -> Void
+        public var remove: (_ hostname: String, _ token: String) -> Void
+        public init(publish: @escaping (String, String, String) throws(ACMEError) -> Void,
+                    remove: @escaping (String, String) -> Void) {
             self.publish = publish
             self.remove = remove
         }
@@ -48,7 +56,8 @@ public final class ACMEClient {
     }
 
     /// Orders, validates and downloads a certificate for `request.hostname`.
-    public func issue(_ request: CertificateRequest, hooks: ChallengeHooks) throws(ACMEError) -> IssuedChain {
+    public func issue(_ request: CertificateRequest, challenge type: ChallengeType = .http01,
+                      hooks: ChallengeHooks) throws(ACMEError) -> IssuedChain {
         try ensureAccount()
         let created = try post(try endpoint("newOrder"), payload: [
             "identifiers": [["type": "dns", "value": request.hostname]],
@@ -56,22 +65,22 @@ public final class ACMEClient {
         guard let orderURL = created.header("location") else { throw ACMEError.invalid("newOrder answered without a Location") }
         var order = try Self.object(created.body)
         var published: [String] = []
-        defer { for token in published { hooks.remove(token) } }
+        defer { for token in published { hooks.remove(request.hostname, token) } }
 
         for case let authorizationURL as String in order["authorizations"] as? [Any] ?? [] {
             let authorization = try Self.object(try post(authorizationURL, payload: nil).body)
             if authorization["status"] as? String == "valid" { continue }
             let challenges = authorization["challenges"] as? [[String: Any]] ?? []
-            guard let challenge = challenges.first(where: { $0["type"] as? String == "http-01" }),
+            guard let challenge = challenges.first(where: { $0["type"] as? String == type.rawValue }),
                   let token = challenge["token"] as? String, let challengeURL = challenge["url"] as? String else {
-                throw ACMEError.invalid("the CA offers no http-01 challenge for \(request.hostname)")
+                throw ACMEError.invalid("the CA offers no \(type.rawValue) challenge for \(request.hostname)")
             }
-            hooks.publish(token, accountKey.keyAuthorization(token: token))
             published.append(token)
+            try hooks.publish(request.hostname, token, accountKey.keyAuthorization(token: token))
             _ = try post(challengeURL, payload: [:])
             let final = try poll(authorizationURL, until: ["valid", "invalid"])
             if final["status"] as? String != "valid" {
-                throw ACMEError.invalid("http-01 for \(request.hostname) failed: \(Self.challengeError(final))")
+                throw ACMEError.invalid("\(type.rawValue) for \(request.hostname) failed: \(Self.challengeError(final))")
             }
         }
 

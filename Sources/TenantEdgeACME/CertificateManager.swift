@@ -23,15 +23,27 @@ public final class CertificateManager: Sendable {
         public var caFile: String?
         public var policy: IssuancePolicy
         public var scanInterval: Double
+        public var challenge: ACMEClient.ChallengeType
+        /// Checked before each order; nil orders without asking DNS (tests, or a platform that
+        /// knows better).
+        public var dnsCheck: DNSCheck?
+        /// TLS-ALPN-01: how long the ordering instance waits after publishing a token before it
+        /// lets the CA validate, so the other instances' challenge watchers have built the
+        /// certificate (the CA may reach any of them; they take milliseconds).
+        public var challengeGrace: Double
 
         public init(connectionString: String, directoryURL: String, email: String?, caFile: String?,
-                    policy: IssuancePolicy, scanInterval: Double) {
+                    policy: IssuancePolicy, scanInterval: Double, challenge: ACMEClient.ChallengeType = .http01,
+                    dnsCheck: DNSCheck? = nil, challengeGrace: Double = 1.5) {
             self.connectionString = connectionString
             self.directoryURL = directoryURL
             self.email = email
             self.caFile = caFile
             self.policy = policy
             self.scanInterval = scanInterval
+            self.challenge = challenge
+            self.dnsCheck = dnsCheck
+            self.challengeGrace = challengeGrace
         }
     }
 
@@ -44,13 +56,17 @@ public final class CertificateManager: Sendable {
         /// The account's JWK thumbprint, so every instance can answer HTTP-01 for any token of
         /// this account (the CA may ask any instance behind the load balancer).
         public var accountThumbprint: @Sendable (String) -> Void
+        /// Serve (or with nil stop serving) a TLS-ALPN-01 challenge certificate for a name.
+        public var installChallenge: @Sendable (_ hostname: String, _ challenge: TLSALPNChallenge?) -> Void
 
         public init(install: @escaping @Sendable (String, String, String) -> Bool,
                     routable: @escaping @Sendable (String) -> Bool,
-                    accountThumbprint: @escaping @Sendable (String) -> Void) {
+                    accountThumbprint: @escaping @Sendable (String) -> Void,
+                    installChallenge: @escaping @Sendable (String, TLSALPNChallenge?) -> Void = { _, _ in }) {
             self.install = install
             self.routable = routable
             self.accountThumbprint = accountThumbprint
+            self.installChallenge = installChallenge
         }
     }
 
@@ -75,6 +91,13 @@ public final class CertificateManager: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let records = Mutex<[String: CertificateRecord]>([:])
     private let counters = Mutex(Counters())
+    /// The shared account's thumbprint, once known: with a token from the database it makes
+    /// the key authorization of another instance's TLS-ALPN-01 challenge.
+    private let thumbprint = Mutex<String?>(nil)
+    /// The TLS-ALPN-01 tokens served now, by hostname: the ordering path and the watcher both
+    /// go through `serveChallenge`, so one token is built into a certificate once.
+    private let servedChallenges = Mutex<[String: String]>([:])
+    private let watcher = Mutex<ChallengeWatcher?>(nil)
     /// Handshake-triggered names waiting for the thread; beyond this they are dropped (the
     /// next scan finds real ones anyway), so a flood of SNI cannot grow memory.
     static let maxQueued = 1024
@@ -87,12 +110,20 @@ public final class CertificateManager: Sendable {
     }
 
     public func start() {
+        if settings.challenge == .tlsALPN01 {
+            let watcher = ChallengeWatcher(connectionString: settings.connectionString, logger: logger) { [self] host, token in
+                serveChallenge(host, token: token, keyAuthorization: nil) == nil
+            }
+            self.watcher.withLock { $0 = watcher }
+            watcher.start()
+        }
         let thread = Thread { [self] in run() }
         thread.name = "tenant-edge-acme"
         thread.start()
     }
 
     public func stop() {
+        watcher.withLock { $0?.stop() }
         requests.withLock { $0.stopping = true }
         wake.signal()
     }
@@ -176,7 +207,7 @@ public final class CertificateManager: Sendable {
                     try loadAll(opened)
                     // The account (and its thumbprint for HTTP-01) before any order, since the
                     // CA may ask this instance about another instance's order.
-                    do { _ = try opened.client(vault: vault, hooks: hooks) } catch {
+                    do { thumbprint.withLock { $0 = nil }; _ = try opened.client(vault: vault, hooks: noteThumbprint) } catch {
                         logger.error("acme: cannot set up the ACME account", metadata: ["error": "\(error)"])
                     }
                     session = opened
@@ -212,6 +243,17 @@ public final class CertificateManager: Sendable {
         }
     }
 
+    /// The hooks with `accountThumbprint` also noting the thumbprint here.
+    private var noteThumbprint: Hooks {
+        var hooks = self.hooks
+        let forward = hooks.accountThumbprint
+        hooks.accountThumbprint = { [self] value in
+            thumbprint.withLock { $0 = value }
+            forward(value)
+        }
+        return hooks
+    }
+
     /// Keeps the record for reporting (without its key) and installs a valid chain that is new.
     private func load(_ record: CertificateRecord) {
         var kept = record
@@ -235,6 +277,58 @@ public final class CertificateManager: Sendable {
         }
     }
 
+    /// Serves the TLS-ALPN-01 certificate for `token` (nil: stops serving one), unless this
+    /// token is served already. `keyAuthorization` is known on the ordering path; for another
+    /// instance's token it is made from the shared account's thumbprint.
+    @discardableResult
+    private func serveChallenge(_ hostname: String, token: String?, keyAuthorization: String?) -> ACMEError? {
+        guard let token else {
+            if servedChallenges.withLock({ $0.removeValue(forKey: hostname) }) != nil { hooks.installChallenge(hostname, nil) }
+            return nil
+        }
+        if servedChallenges.withLock({ $0[hostname] }) == token { return nil }
+        guard let authorization = keyAuthorization ?? thumbprint.withLock({ $0 }).map({ token + "." + $0 }) else {
+            return ACMEError.local("no account thumbprint yet")
+        }
+        do {
+            hooks.installChallenge(hostname, try TLSALPNChallenge(hostname: hostname, keyAuthorization: authorization))
+            servedChallenges.withLock { $0[hostname] = token }
+            logger.info("acme: serving a tls-alpn-01 challenge", metadata: ["host": "\(hostname)"])
+            return nil
+        } catch {
+            logger.error("acme: cannot build a tls-alpn-01 certificate", metadata: ["host": "\(hostname)", "error": "\(error)"])
+            return error
+        }
+    }
+
+    /// The answers `ACMEClient.issue` publishes: HTTP-01 needs nothing (every instance answers
+    /// any token from the thumbprint); TLS-ALPN-01 serves the certificate here at once and puts
+    /// the token in the row, whose NOTIFY makes every other instance serve it as well.
+    private func challengeHooks(_ session: Session) -> ACMEClient.ChallengeHooks {
+        guard settings.challenge == .tlsALPN01 else { return .init(publish: { _, _, _ in }, remove: { _, _ in }) }
+        return .init(
+            publish: { [self] hostname, token, keyAuthorization throws(ACMEError) in
+                if let error = serveChallenge(hostname, token: token, keyAuthorization: keyAuthorization) { throw error }
+                do { try session.repository.setChallengeToken(hostname, token: token) } catch {
+                    throw ACMEError.local("cannot publish the tls-alpn-01 token: \(error)")
+                }
+                Thread.sleep(forTimeInterval: settings.challengeGrace)
+            },
+            remove: { [self] hostname, _ in
+                serveChallenge(hostname, token: nil, keyAuthorization: nil)
+                try? session.repository.setChallengeToken(hostname, token: nil)
+            })
+    }
+
+    /// nil when the name may be ordered; else why not (`acme.dns_check`).
+    private func dnsRefusal(_ hostname: String) -> String? {
+        guard let check = settings.dnsCheck else { return nil }
+        switch AddressResolver.resolve(hostname, nameserver: check.nameserver) {
+        case .success(let addresses): return check.refusal(resolved: addresses)
+        case .failure(.lookup(let reason)): return "cannot check where it resolves: \(reason)"
+        }
+    }
+
     private func consider(_ hostname: String, _ session: Session) throws(MasterDBError) {
         let now = Date().timeIntervalSince1970
         if case .waitUntil = settings.policy.decide(records.withLock({ $0[hostname] }), now: now) { return }
@@ -245,13 +339,22 @@ public final class CertificateManager: Sendable {
         if let fresh { load(fresh) }
         guard settings.policy.decide(fresh, now: now) == .order else { return }
 
+        if let refusal = dnsRefusal(hostname) {
+            let failures = (fresh?.failures ?? 0) + 1
+            let next = settings.policy.nextAttempt(after: failures, now: Date().timeIntervalSince1970, retryAfter: nil)
+            try session.repository.storeRefusal(hostname, reason: refusal, nextAttemptAt: next)
+            logger.warning("acme: not ordering; backing off", metadata: [
+                "host": "\(hostname)", "reason": "\(refusal)", "failures": "\(failures)", "next_attempt": "\(Self.iso(next))"])
+            if let record = try session.repository.record(hostname) { load(record) }
+            return
+        }
         try session.repository.beginOrder(hostname)
         counters.withLock { $0.orders += 1 }
-        logger.info("acme: ordering a certificate", metadata: ["host": "\(hostname)"])
+        logger.info("acme: ordering a certificate", metadata: ["host": "\(hostname)", "challenge": "\(settings.challenge.rawValue)"])
         do throws(ACMEError) {
-            let client = try session.client(vault: vault, hooks: hooks)
+            let client = try session.client(vault: vault, hooks: noteThumbprint)
             let request = CertificateRequest(hostname: hostname)
-            let chain = try client.issue(request, hooks: .init(publish: { _, _ in }, remove: { _ in }))
+            let chain = try client.issue(request, challenge: settings.challenge, hooks: challengeHooks(session))
             guard chain.dnsNames.contains(hostname) else {
                 throw ACMEError.invalid("the issued certificate does not name \(hostname)")
             }

@@ -20,10 +20,12 @@ public struct CertificateRecord: Sendable, Equatable {
     public var nextAttemptAt: Double?
     /// How many orders were placed for this name, ever: a second instance must never add one.
     public var orders: Int
+    /// The token of a TLS-ALPN-01 challenge the CA is validating now, whichever instance ordered.
+    public var challengeToken: String?
 
     public init(hostname: String, state: State, chainPEM: String? = nil, sealedKey: CertificateVault.Sealed? = nil,
                 notBefore: Double? = nil, notAfter: Double? = nil, failureReason: String? = nil,
-                failures: Int = 0, nextAttemptAt: Double? = nil, orders: Int = 0) {
+                failures: Int = 0, nextAttemptAt: Double? = nil, orders: Int = 0, challengeToken: String? = nil) {
         self.hostname = hostname
         self.state = state
         self.chainPEM = chainPEM
@@ -34,5 +36,6 @@ public struct CertificateRecord: Sendable, Equatable {
         self.failures = failures
         self.nextAttemptAt = nextAttemptAt
         self.orders = orders
+        self.challengeToken = challengeToken
     }
 }

@@ -12,7 +12,8 @@ public struct CertificateRepository: Sendable {
     private static let columns = """
         hostname, state, chain_pem, encode(key_ciphertext, 'hex'), encode(key_nonce, 'hex'),
         extract(epoch FROM not_before)::float8::text, extract(epoch FROM not_after)::float8::text,
-        failure_reason, failures::text, extract(epoch FROM next_attempt_at)::float8::text, orders::text
+        failure_reason, failures::text, extract(epoch FROM next_attempt_at)::float8::text, orders::text,
+        challenge_token
         """
     /// The first key of the two-key advisory lock, so ours never collide with the platform's.
     private static let lockSpace = "731065"
@@ -47,8 +48,27 @@ public struct CertificateRepository: Sendable {
             INSERT INTO tenant_edge_certificates (hostname, state, orders) VALUES ($1, 'pending', 1)
             ON CONFLICT (hostname) DO UPDATE SET state = CASE WHEN tenant_edge_certificates.chain_pem IS NULL
                 THEN 'pending' ELSE tenant_edge_certificates.state END,
-                orders = tenant_edge_certificates.orders + 1, updated_at = now()
+                orders = tenant_edge_certificates.orders + 1, challenge_token = NULL, updated_at = now()
             """, params: [hostname])
+    }
+
+    /// Publishes (or with nil withdraws) a TLS-ALPN-01 token; the NOTIFY tells every instance.
+    public func setChallengeToken(_ hostname: String, token: String?) throws(MasterDBError) {
+        _ = try connection.query("UPDATE tenant_edge_certificates SET challenge_token = $2 WHERE hostname = $1",
+                                 params: [hostname, token])
+    }
+
+    /// A name not ordered because a check before the order failed (it does not resolve to the
+    /// proxy): recorded like a failed order, with its backoff, but no order counted.
+    public func storeRefusal(_ hostname: String, reason: String, nextAttemptAt: Double) throws(MasterDBError) {
+        _ = try connection.query("""
+            INSERT INTO tenant_edge_certificates (hostname, state, failure_reason, failures, next_attempt_at)
+            VALUES ($1, 'failing', $2, 1, to_timestamp($3::float8))
+            ON CONFLICT (hostname) DO UPDATE SET
+                state = CASE WHEN tenant_edge_certificates.chain_pem IS NULL THEN 'failing' ELSE tenant_edge_certificates.state END,
+                failure_reason = $2, failures = tenant_edge_certificates.failures + 1,
+                next_attempt_at = to_timestamp($3::float8), updated_at = now()
+            """, params: [hostname, String(reason.prefix(500)), String(nextAttemptAt)])
     }
 
     public func storeIssued(_ hostname: String, chain: IssuedChain, sealedKey: CertificateVault.Sealed) throws(MasterDBError) {
@@ -100,7 +120,7 @@ public struct CertificateRepository: Sendable {
             hostname: hostname, state: state, chainPEM: row[2], sealedKey: sealed,
             notBefore: row[5].flatMap(Double.init), notAfter: row[6].flatMap(Double.init), failureReason: row[7],
             failures: row[8].flatMap { Int($0) } ?? 0, nextAttemptAt: row[9].flatMap(Double.init),
-            orders: row[10].flatMap { Int($0) } ?? 0)
+            orders: row[10].flatMap { Int($0) } ?? 0, challengeToken: row[11])
     }
 }
 

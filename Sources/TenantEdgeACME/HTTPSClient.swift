@@ -18,15 +18,7 @@ public struct HTTPSClient: Sendable {
 
     public init(caFile: String? = nil) { self.caFile = caFile }
 
-    public struct Response: Sendable {
-        public var status: Int
-        /// Lowercased names; repeated fields joined with ", " except `link`, kept one per entry.
-        public var headers: [String: String]
-        public var links: [String]
-        public var body: [UInt8]
-
-        public func header(_ name: String) -> String? { headers[name.lowercased()] }
-    }
+    public typealias Response = HTTPSResponse
 
     public func send(method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = []) throws(ACMEError) -> Response {
         guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host,
@@ -52,7 +44,7 @@ public struct HTTPSClient: Sendable {
             try writeAll(request) { Glibc.write(fd, $0, $1) }
             raw = try readAll { Glibc.read(fd, $0, $1) }
         }
-        return try Self.parse(raw)
+        return try HTTPSResponse(parsing: raw)
     }
 
     private func connect(host: String, port: Int) throws(ACMEError) -> Int32 {
@@ -137,49 +129,6 @@ public struct HTTPSClient: Sendable {
             guard n > 0 else { throw ACMEError.transport("read failed or timed out") }
             result += chunk[..<n]
             guard result.count < 4 << 20 else { throw ACMEError.transport("response too large") }
-        }
-    }
-
-    static func parse(_ raw: [UInt8]) throws(ACMEError) -> Response {
-        let separator: [UInt8] = [13, 10, 13, 10]
-        guard let end = raw.firstRange(of: separator) else { throw ACMEError.transport("incomplete HTTP response") }
-        let lines = String(decoding: raw[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
-        let statusParts = lines[0].split(separator: " ", maxSplits: 2)
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
-            throw ACMEError.transport("bad status line: \(lines[0])")
-        }
-        var headers: [String: String] = [:]
-        var links: [String] = []
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            if name == "link" { links.append(value) }
-            headers[name] = headers[name].map { "\($0), \(value)" } ?? value
-        }
-        var body = Array(raw[end.upperBound...])
-        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
-            body = try dechunk(body)
-        } else if let length = headers["content-length"].flatMap({ Int($0) }), length <= body.count {
-            body = Array(body.prefix(length))
-        }
-        return Response(status: status, headers: headers, links: links, body: body)
-    }
-
-    static func dechunk(_ bytes: [UInt8]) throws(ACMEError) -> [UInt8] {
-        var out: [UInt8] = []
-        var index = 0
-        while true {
-            guard let lineEnd = bytes[index...].firstRange(of: [13, 10]) else { throw ACMEError.transport("bad chunked body") }
-            let sizeText = String(decoding: bytes[index..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
-                throw ACMEError.transport("bad chunk size")
-            }
-            index = lineEnd.upperBound
-            if size == 0 { return out }
-            guard index + size <= bytes.count else { throw ACMEError.transport("truncated chunk") }
-            out += bytes[index..<(index + size)]
-            index += size + 2
         }
     }
 }

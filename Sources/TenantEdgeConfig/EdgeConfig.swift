@@ -136,9 +136,15 @@ extension EdgeConfig {
         let log = LogConfig.read(map["log"], at: "log", reader)
         let acme = map["acme"].flatMap { ACMEConfig.read($0, at: "acme", reader) }
         if map["acme"] != nil && acme == nil { valid = false }
-        if let acme, acme.enabled, !listeners.contains(where: { $0.protocol == .http }) {
-            reader.report("acme", map.keyNode("acme"), "http-01 needs a plain http listener (the CA connects to port 80)")
-            valid = false
+        if let acme, acme.enabled {
+            // Where the CA validates: port 80 for http-01, port 443 for tls-alpn-01.
+            let needed: ListenerProtocol = acme.challenge == .http01 ? .http : .https
+            if !listeners.contains(where: { $0.protocol == needed }) {
+                reader.report("acme", map.keyNode("acme"), acme.challenge == .http01
+                    ? "http-01 needs a plain http listener (the CA connects to port 80)"
+                    : "tls-alpn-01 needs an https listener (the CA connects to port 443)")
+                valid = false
+            }
         }
         // An optional key that is present but invalid has already been reported.
         if (map["admin"] != nil && admin == nil) || (map["tls"] != nil && tls == nil)

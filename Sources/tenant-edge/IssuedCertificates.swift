@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import TenantEdgeACME
 import TenantEdgeServer
 
 /// The TLS store the workers see = the certificates from files (`base`, replaced on SIGHUP)
@@ -9,6 +10,8 @@ final class IssuedCertificates: Sendable {
     private struct State {
         var base: CertificateStore?
         var issued: [String: TLSCertificate] = [:]
+        /// Pending TLS-ALPN-01 challenge certificates (own orders and other instances').
+        var challenges: [String: TLSCertificate] = [:]
     }
 
     private let state: Mutex<State>
@@ -49,9 +52,32 @@ final class IssuedCertificates: Sendable {
         }
     }
 
+    /// Serves (nil: withdraws) a TLS-ALPN-01 challenge certificate; built here, on the ACME
+    /// thread, so a handshake only switches to a ready context.
+    func setChallenge(hostname: String, _ challenge: TLSALPNChallenge?) {
+        var certificate: TLSCertificate?
+        if let challenge {
+            do {
+                certificate = try TLSCertificate(chainPEM: challenge.certificatePEM, keyPEM: challenge.privateKeyPEM,
+                                                 label: "acme-tls/1:\(hostname)", alpn: .acmeTLS1)
+            } catch {
+                logger.error("acme: tls-alpn-01 certificate does not load", metadata: ["host": "\(hostname)", "error": "\(error)"])
+                return
+            }
+        }
+        let changed = state.withLock { state -> Bool in
+            if certificate == nil && state.challenges[hostname] == nil { return false }
+            state.challenges[hostname] = certificate
+            return true
+        }
+        if changed { publish() }
+    }
+
     private func publish() {
         let store = state.withLock { state in
-            state.base.map { CertificateStore(base: $0, issued: state.issued, missingCertificate: missingCertificate) }
+            state.base.map {
+                CertificateStore(base: $0, issued: state.issued, challenges: state.challenges, missingCertificate: missingCertificate)
+            }
         }
         publisher.publish(store)
     }

@@ -24,12 +24,18 @@ struct OnDemandCertificates {
             settings: .init(connectionString: config.masterDBURL, directoryURL: acme.directoryURL, email: acme.email,
                             caFile: acme.caFile,
                             policy: IssuancePolicy(renewBefore: acme.renewBefore, initialBackoff: acme.retryInitial, maxBackoff: acme.retryMax),
-                            scanInterval: acme.scanInterval),
+                            scanInterval: acme.scanInterval,
+                            challenge: acme.challenge == .tlsALPN01 ? .tlsALPN01 : .http01,
+                            dnsCheck: acme.dnsCheck.map { check in
+                                DNSCheck(addresses: check.addresses,
+                                         nameserver: check.nameserver.map { (host: $0.host, port: $0.port) })
+                            }),
             vault: vault,
             hooks: .init(
                 install: { host, chain, key in box.certificates?.install(hostname: host, chainPEM: chain, keyPEM: key) ?? false },
                 routable: { host in isServedCustomHost(host, table: routes.current) },
-                accountThumbprint: { challenges.setAccountThumbprint($0) }),
+                accountThumbprint: { challenges.setAccountThumbprint($0) },
+                installChallenge: { host, challenge in box.certificates?.setChallenge(hostname: host, challenge) }),
             logger: logger)
         let issued = IssuedCertificates(base: base, publisher: server.certificates, ticketKeys: ticketKeys, logger: logger,
                                         missingCertificate: { [manager] host in manager.certificateMissing(host) })

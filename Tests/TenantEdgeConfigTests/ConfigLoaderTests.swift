@@ -50,6 +50,8 @@ struct ConfigLoaderTests {
         ])
         #expect(config.admin == SocketAddressSpec(host: "127.0.0.1", port: 9901))
         #expect(config.workers == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(config.acme?.enabled == false)
+        #expect(config.acme?.dnsCheck == ACMEConfig.DNSCheck(addresses: ["203.0.113.10", "2001:db8::10"]))
         #expect(config.masterDB.urlEnv == "MASTER_DB_URL")
         #expect(config.masterDBURL == Self.environment["MASTER_DB_URL"])
         #expect(config.masterDB.snapshotPath == "/var/lib/tenant-edge/routes.json")

@@ -126,6 +126,11 @@ CREATE TABLE IF NOT EXISTS tenant_edge_certificates (
 COMMENT ON TABLE tenant_edge_certificates IS
     'tenant-edge ACME certificates per hostname; key_ciphertext is AES-256-GCM under ENCRYPTION_KEY';
 
+-- The token of a pending TLS-ALPN-01 challenge (RFC 8737), set by the ordering instance while
+-- the CA validates: the CA may reach any instance, and each builds the challenge certificate
+-- from the token and the shared account key. Not a secret (the CA sends it in the clear).
+ALTER TABLE tenant_edge_certificates ADD COLUMN IF NOT EXISTS challenge_token text;
+
 -- The ACME account key, one per directory URL, sealed the same way: every instance signs with
 -- the same account, so rate limits and the CA's records see one client.
 CREATE TABLE IF NOT EXISTS tenant_edge_acme_accounts (

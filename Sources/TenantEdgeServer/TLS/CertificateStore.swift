@@ -22,6 +22,11 @@ public final class CertificateStore: @unchecked Sendable {
     /// Told the name of a handshake that found no certificate (certificates on demand);
     /// called on a worker thread mid-handshake, so it must only note the name and return.
     private let missingCertificate: (@Sendable (String) -> Void)?
+    /// TLS-ALPN-01 challenge certificates by hostname (RFC 8737), served only to hellos that
+    /// offer nothing but `acme-tls/1`; empty except while an order for that name is pending.
+    private let challenges: [String: TLSCertificate]
+    /// `!challenges.isEmpty`: lets the SNI callback skip its challenge check with one read.
+    let hasChallenges: Bool
     public var count: Int { Set((exact.values.map(\.certificatePath)) + wildcard.values.map(\.certificatePath)).count + 1 }
 
     public struct LoadError: Error, CustomStringConvertible {
@@ -70,12 +75,16 @@ public final class CertificateStore: @unchecked Sendable {
         }
         self.skippedOCSP = skippedOCSP.sorted()
         self.missingCertificate = nil
+        challenges = [:]
+        hasChallenges = false
     }
 
     /// `base` plus certificates issued at run time (ACME), keyed by hostname, without reading
     /// any file again: the base's contexts are shared. A certificate from the files wins over an
-    /// issued one for the same name (the operator put it there on purpose).
-    public init(base: CertificateStore, issued: [String: TLSCertificate], missingCertificate: (@Sendable (String) -> Void)?) {
+    /// issued one for the same name (the operator put it there on purpose). `challenges` are
+    /// the pending TLS-ALPN-01 certificates (made with `ALPNPolicy.acmeTLS1`).
+    public init(base: CertificateStore, issued: [String: TLSCertificate], challenges: [String: TLSCertificate] = [:],
+                missingCertificate: (@Sendable (String) -> Void)?) {
         defaultCertificate = base.defaultCertificate
         var exact = base.exact
         for (name, certificate) in issued where exact[name] == nil { exact[name] = certificate }
@@ -85,6 +94,17 @@ public final class CertificateStore: @unchecked Sendable {
         skippedOCSP = base.skippedOCSP
         ticketKeys = base.ticketKeys
         self.missingCertificate = missingCertificate
+        self.challenges = challenges
+        hasChallenges = !challenges.isEmpty
+    }
+
+    /// The TLS-ALPN-01 certificate for exactly this name (no wildcard: RFC 8737 validates one
+    /// dNSName), or nil.
+    func challengeCertificate(forServerName raw: UnsafePointer<CChar>) -> TLSCertificate? {
+        guard hasChallenges else { return nil }
+        var name = String(cString: raw).lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        return challenges[name]
     }
 
     func reportMissing(_ raw: UnsafePointer<CChar>) {

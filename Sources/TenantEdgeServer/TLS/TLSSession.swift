@@ -46,12 +46,16 @@ final class TLSSession {
         }
     }
 
-    /// True if ALPN chose h2.
-    var negotiatedH2: Bool {
+    enum ApplicationProtocol { case http11, h2, acmeTLS1 }
+
+    /// What ALPN chose: h2, `acme-tls/1` (a TLS-ALPN-01 validation, which only our challenge
+    /// contexts ever select, see TLSContextFactory), or nothing/http/1.1.
+    var negotiated: ApplicationProtocol {
         var data: UnsafePointer<UInt8>?
         var length: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &data, &length)
-        return length == 2 && data?[0] == UInt8(ascii: "h") && data?[1] == UInt8(ascii: "2")
+        if length == 2 && data?[0] == UInt8(ascii: "h") && data?[1] == UInt8(ascii: "2") { return .h2 }
+        return length == 10 && data?[0] == UInt8(ascii: "a") ? .acmeTLS1 : .http11
     }
 
     /// The SNI the client sent, if any.

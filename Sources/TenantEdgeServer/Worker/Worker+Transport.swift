@@ -138,9 +138,17 @@ extension Worker {
                 }
             }
             counters.add(.tlsHandshakes)
-            if tls.negotiatedH2 { return h2Begin(client) }
-            client.state = .readingHead
-            return true
+            switch tls.negotiated {
+            case .h2: return h2Begin(client)
+            case .http11:
+                client.state = .readingHead
+                return true
+            case .acmeTLS1:
+                // RFC 8737 section 3: the validation ends with the handshake; no HTTP follows.
+                tls.shutdown()
+                closeClient(client)
+                return false
+            }
         case .wouldBlock:
             if tls.need == .read { client.readable = false } else { client.writable = false }
             return false
