@@ -27,6 +27,35 @@ pytestmark = pytest.mark.skipif(shutil.which("pebble") is None or shutil.which("
 ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
 
 
+def start_pebble(work: Path, http_port: int, tls_port: int):
+    """pebble-challtestsrv (DNS answering 127.0.0.1 for every name) and pebble validating
+    HTTP-01 on `http_port` and TLS-ALPN-01 on `tls_port`, with a CA of the test's own for
+    pebble's listener and the proxies' default certificate. Returns the CA, the processes
+    to stop, pebble's log file, pebble's port, the DNS port and challtestsrv's management port."""
+    ca = CertAuthority(work / "ca")
+    ca.issue(work / "pebble.pem", work / "pebble.key", ["localhost"])
+    ca.issue(work / "default.pem", work / "default.key", ["default.test"])
+    procs: list = []
+    dns_port, challtest_admin = free_port(), free_port()
+    procs.append(subprocess.Popen(
+        ["pebble-challtestsrv", "-dns01", f"127.0.0.1:{dns_port}", "-http01", "", "-https01", "",
+         "-tlsalpn01", "", "-management", f"127.0.0.1:{challtest_admin}", "-defaultIPv4", "127.0.0.1",
+         "-defaultIPv6", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    pebble_port, pebble_admin = free_port(), free_port()
+    (work / "pebble.json").write_text(json.dumps({"pebble": {
+        "listenAddress": f"127.0.0.1:{pebble_port}", "managementListenAddress": f"127.0.0.1:{pebble_admin}",
+        "certificate": str(work / "pebble.pem"), "privateKey": str(work / "pebble.key"),
+        "httpPort": http_port, "tlsPort": tls_port, "ocspResponderURL": "",
+        "externalAccountBindingRequired": False}}))
+    pebble_log = open(work / "pebble.log", "w")
+    env = {**os.environ, "PEBBLE_VA_NOSLEEP": "1"}
+    procs.append(subprocess.Popen(["pebble", "-config", str(work / "pebble.json"), "-dnsserver",
+                                   f"127.0.0.1:{dns_port}"], env=env, stdout=pebble_log, stderr=subprocess.STDOUT))
+    wait_for("pebble", lambda: _listening(pebble_port), 20)
+    wait_for("challtestsrv", lambda: _listening(challtest_admin), 20)
+    return ca, procs, pebble_log, pebble_port, dns_port, challtest_admin
+
+
 def psql(url: str, sql: str) -> str:
     out = subprocess.run(["psql", url, "-XAtqc", sql], check=True, capture_output=True, text=True)
     return out.stdout.strip()
@@ -46,29 +75,9 @@ def wait_for(what: str, check, timeout: float = 90.0):
 def acme(tmp_path_factory, database, backends):
     """pebble + its DNS, and two proxies on one database (the first receives HTTP-01)."""
     work = tmp_path_factory.mktemp("acme")
-    ca = CertAuthority(work / "ca")
-    ca.issue(work / "pebble.pem", work / "pebble.key", ["localhost"])
-    ca.issue(work / "default.pem", work / "default.key", ["default.test"])
-    procs: list = []
-
-    dns_port, challtest_admin = free_port(), free_port()
-    procs.append(subprocess.Popen(
-        ["pebble-challtestsrv", "-dns01", f"127.0.0.1:{dns_port}", "-http01", "", "-https01", "",
-         "-tlsalpn01", "", "-management", f"127.0.0.1:{challtest_admin}", "-defaultIPv4", "127.0.0.1",
-         "-defaultIPv6", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-
     plain = [free_port(), free_port()]
-    pebble_port, pebble_admin = free_port(), free_port()
-    (work / "pebble.json").write_text(json.dumps({"pebble": {
-        "listenAddress": f"127.0.0.1:{pebble_port}", "managementListenAddress": f"127.0.0.1:{pebble_admin}",
-        "certificate": str(work / "pebble.pem"), "privateKey": str(work / "pebble.key"),
-        "httpPort": plain[0], "tlsPort": free_port(), "ocspResponderURL": "",
-        "externalAccountBindingRequired": False}}))
-    pebble_log = open(work / "pebble.log", "w")
-    env = {**os.environ, "PEBBLE_VA_NOSLEEP": "1"}
-    procs.append(subprocess.Popen(["pebble", "-config", str(work / "pebble.json"), "-dnsserver",
-                                   f"127.0.0.1:{dns_port}"], env=env, stdout=pebble_log, stderr=subprocess.STDOUT))
-    wait_for("pebble", lambda: _listening(pebble_port), 20)
+    ca, procs, pebble_log, pebble_port, dns_port, challtest_admin = start_pebble(work, http_port=plain[0],
+                                                                                   tls_port=free_port())
 
     edges = []
     for index, port in enumerate(plain):

@@ -7,7 +7,6 @@ pebble-challtestsrv, which answers 127.0.0.1 unless a test sets another A record
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import ssl
@@ -19,8 +18,7 @@ import pytest
 
 from conftest import edge_env
 from helpers import EdgeProcess, config_yaml, free_port
-from test_acme import ENCRYPTION_KEY, _listening, add_custom_domain, psql, route_report, row, served, wait_for
-from tls_certs import CertAuthority
+from test_acme import ENCRYPTION_KEY, add_custom_domain, psql, route_report, row, served, start_pebble, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("pebble") is None or shutil.which("pebble-challtestsrv") is None,
                                 reason="pebble is not installed (scripts/bootstrap installs it)")
@@ -29,30 +27,11 @@ pytestmark = pytest.mark.skipif(shutil.which("pebble") is None or shutil.which("
 @pytest.fixture(scope="module")
 def alpn(tmp_path_factory, database, backends):
     work = tmp_path_factory.mktemp("acme-alpn")
-    ca = CertAuthority(work / "ca")
-    ca.issue(work / "pebble.pem", work / "pebble.key", ["localhost"])
-    ca.issue(work / "default.pem", work / "default.key", ["default.test"])
-    procs: list = []
-
-    dns_port, challtest_admin = free_port(), free_port()
-    procs.append(subprocess.Popen(
-        ["pebble-challtestsrv", "-dns01", f"127.0.0.1:{dns_port}", "-http01", "", "-https01", "",
-         "-tlsalpn01", "", "-management", f"127.0.0.1:{challtest_admin}", "-defaultIPv4", "127.0.0.1",
-         "-defaultIPv6", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-
+    # pebble validates TLS-ALPN-01 against the first proxy's https listener; its HTTP-01
+    # port is a closed one, so only TLS-ALPN-01 can succeed.
     tls_ports = [free_port(), free_port()]
-    pebble_port, pebble_admin = free_port(), free_port()
-    (work / "pebble.json").write_text(json.dumps({"pebble": {
-        "listenAddress": f"127.0.0.1:{pebble_port}", "managementListenAddress": f"127.0.0.1:{pebble_admin}",
-        "certificate": str(work / "pebble.pem"), "privateKey": str(work / "pebble.key"),
-        "httpPort": free_port(), "tlsPort": tls_ports[0], "ocspResponderURL": "",
-        "externalAccountBindingRequired": False}}))
-    pebble_log = open(work / "pebble.log", "w")
-    env = {**os.environ, "PEBBLE_VA_NOSLEEP": "1"}
-    procs.append(subprocess.Popen(["pebble", "-config", str(work / "pebble.json"), "-dnsserver",
-                                   f"127.0.0.1:{dns_port}"], env=env, stdout=pebble_log, stderr=subprocess.STDOUT))
-    wait_for("pebble", lambda: _listening(pebble_port), 20)
-    wait_for("challtestsrv", lambda: _listening(challtest_admin), 20)
+    ca, procs, pebble_log, pebble_port, dns_port, challtest_admin = start_pebble(work, http_port=free_port(),
+                                                                                   tls_port=tls_ports[0])
 
     edges = []
     for index, tls_port in enumerate(tls_ports):
