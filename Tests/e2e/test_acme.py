@@ -56,6 +56,34 @@ def start_pebble(work: Path, http_port: int, tls_port: int):
     return ca, procs, pebble_log, pebble_port, dns_port, challtest_admin
 
 
+def acme_edge_config(work: Path, index: int, backends: dict, port: int, tls_port: int, admin_port: int,
+                     pebble_port: int, ca, acme_extra: str = "") -> str:
+    """The test config with an https listener, the default certificate and `acme:` against
+    pebble (fast scans and retries); `acme_extra` adds lines to `acme:`."""
+    config = config_yaml(port, admin_port, backends["default"].port, backends["api"].port,
+                         str(work / f"routes{index}.json"))
+    config = config.replace("listen:\n", f'listen:\n  - {{ address: "127.0.0.1:{tls_port}", protocol: https }}\n', 1)
+    return config + f"""tls:
+  default_certificate: {{ cert: "{work / 'default.pem'}", key: "{work / 'default.key'}" }}
+acme:
+  enabled: true
+  directory_url: "https://localhost:{pebble_port}/dir"
+  ca_file: "{ca.cert}"
+  scan_interval: 1
+  retry_initial: 3
+  retry_max: 60
+{acme_extra}"""
+
+
+def stop_all(edges: list, procs: list, pebble_log) -> None:
+    for edge in edges:
+        edge.stop()
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+    pebble_log.close()
+
+
 def psql(url: str, sql: str) -> str:
     out = subprocess.run(["psql", url, "-XAtqc", sql], check=True, capture_output=True, text=True)
     return out.stdout.strip()
@@ -82,32 +110,15 @@ def acme(tmp_path_factory, database, backends):
     edges = []
     for index, port in enumerate(plain):
         tls_port, admin_port = free_port(), free_port()
-        config = config_yaml(port, admin_port, backends["default"].port, backends["api"].port,
-                             str(work / f"routes{index}.json"))
-        config = config.replace("listen:\n", f'listen:\n  - {{ address: "127.0.0.1:{tls_port}", protocol: https }}\n', 1)
-        config += f"""tls:
-  default_certificate: {{ cert: "{work / 'default.pem'}", key: "{work / 'default.key'}" }}
-acme:
-  enabled: true
-  directory_url: "https://localhost:{pebble_port}/dir"
-  email: ops@platform.test
-  ca_file: "{ca.cert}"
-  scan_interval: 1
-  retry_initial: 3
-  retry_max: 60
-"""
+        config = acme_edge_config(work, index, backends, port, tls_port, admin_port, pebble_port, ca,
+                                  "  email: ops@platform.test\n")
         path = work / f"edge{index}.yaml"
         path.write_text(config)
         proc = EdgeProcess(str(path), {**edge_env(database), "ENCRYPTION_KEY": ENCRYPTION_KEY}, port, str(work))
         proc.start()
         edges.append({"proc": proc, "tls": tls_port, "admin": admin_port})
     yield {"edges": edges, "db": database, "challtest": challtest_admin, "work": work}
-    for edge in edges:
-        edge["proc"].stop()
-    for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
-    pebble_log.close()
+    stop_all([edge["proc"] for edge in edges], procs, pebble_log)
 
 
 def _listening(port: int) -> bool:

@@ -17,8 +17,8 @@ import urllib.request
 import pytest
 
 from conftest import edge_env
-from helpers import EdgeProcess, config_yaml, free_port
-from test_acme import ENCRYPTION_KEY, add_custom_domain, psql, route_report, row, served, start_pebble, wait_for
+from helpers import EdgeProcess, free_port
+from test_acme import ENCRYPTION_KEY, acme_edge_config, add_custom_domain, psql, route_report, row, served, start_pebble, stop_all, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("pebble") is None or shutil.which("pebble-challtestsrv") is None,
                                 reason="pebble is not installed (scripts/bootstrap installs it)")
@@ -36,23 +36,12 @@ def alpn(tmp_path_factory, database, backends):
     edges = []
     for index, tls_port in enumerate(tls_ports):
         port, admin_port = free_port(), free_port()
-        config = config_yaml(port, admin_port, backends["default"].port, backends["api"].port,
-                             str(work / f"routes{index}.json"))
-        config = config.replace("listen:\n", f'listen:\n  - {{ address: "127.0.0.1:{tls_port}", protocol: https }}\n', 1)
-        config += f"""tls:
-  default_certificate: {{ cert: "{work / 'default.pem'}", key: "{work / 'default.key'}" }}
-acme:
-  enabled: true
-  directory_url: "https://localhost:{pebble_port}/dir"
-  ca_file: "{ca.cert}"
+        config = acme_edge_config(work, index, backends, port, tls_port, admin_port, pebble_port, ca, f"""\
   challenge: tls-alpn-01
   dns_check:
     addresses: ["127.0.0.1", "::1"]
     nameserver: "127.0.0.1:{dns_port}"
-  scan_interval: 1
-  retry_initial: 3
-  retry_max: 60
-"""
+""")
         path = work / f"edge{index}.yaml"
         path.write_text(config)
         logs = work / f"edge{index}"  # each its own stderr file
@@ -61,12 +50,7 @@ acme:
         proc.start()
         edges.append({"proc": proc, "tls": tls_port, "admin": admin_port, "log": logs / "tenant-edge.stderr"})
     yield {"edges": edges, "db": database, "challtest": challtest_admin, "work": work}
-    for edge in edges:
-        edge["proc"].stop()
-    for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
-    pebble_log.close()
+    stop_all([edge["proc"] for edge in edges], procs, pebble_log)
 
 
 def challtest(admin: int, path: str, body: dict) -> None:
