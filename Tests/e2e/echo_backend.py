@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import collections
 import hashlib
 import itertools
 import json
@@ -119,7 +120,11 @@ class _Conn:
 class EchoBackend:
     """Start with `start()`; `port` tells where it listens; `requests` logs what came in."""
 
-    def __init__(self, name: str = "default", host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, name: str = "default", host: str = "127.0.0.1", port: int = 0,
+                 keep: int | None = None):
+        """`keep`: remember only the last `keep` requests (long runs such as scripts/soak,
+        where remembering millions made this process tens of GiB and its garbage collector
+        stall every thread, the serving ones included, for seconds)."""
         self.name = name
         self.host = host
         self._lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -131,8 +136,9 @@ class EchoBackend:
         self._ids = itertools.count(1)
         self._open: set[socket.socket] = set()
         self._stopped = False
-        self.requests: list[dict] = []      # complete requests, in arrival order
-        self.incomplete: list[dict] = []    # heads whose body never completed or was malformed
+        # complete requests, in arrival order; heads whose body never completed or was malformed
+        self.requests = [] if keep is None else collections.deque(maxlen=keep)
+        self.incomplete = [] if keep is None else collections.deque(maxlen=keep)
         self.connections = 0                # connections accepted
 
     # -- lifecycle ---------------------------------------------------------

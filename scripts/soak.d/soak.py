@@ -273,7 +273,7 @@ def main() -> int:
     minutes = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
     db = os.environ["TE_SOAK_DB"]
     work = Path(tempfile.mkdtemp(prefix="tenant-edge-soak-"))
-    default, api = EchoBackend("default").start(), EchoBackend("api").start()
+    default, api = EchoBackend("default", keep=10_000).start(), EchoBackend("api", keep=10_000).start()
     edge = start_tls_edge(work, db, {"default": default, "api": api})
     proc, port, tls_port = edge["proc"], edge["proc"].port, edge["port"]
     pid = proc.proc.pid
