@@ -1,4 +1,8 @@
 import COpenSSL
+// Glibc's socket type enum (SOCK_STREAM) is imported through whichever module includes
+// <sys/socket.h> first; with CResolv in this target a release (whole-module) build finds
+// it only through CResolv.
+import CResolv
 import Foundation
 import Glibc
 
