@@ -67,9 +67,11 @@ let package = Package(
         .testTarget(name: "TenantEdgeCoreTests", dependencies: ["TenantEdgeCore"]),
         .testTarget(name: "TenantContextTests", dependencies: ["TenantContext"]),
         .testTarget(name: "TenantEdgeConfigTests", dependencies: ["TenantEdgeConfig"]),
-        .testTarget(name: "TenantEdgeMasterTests", dependencies: ["TenantEdgeMaster"]),
+        // The throwaway-schema helper both database test targets use.
+        .target(name: "TenantEdgeTestSupport", dependencies: ["TenantEdgeMaster"], path: "Tests/TenantEdgeTestSupport"),
+        .testTarget(name: "TenantEdgeMasterTests", dependencies: ["TenantEdgeMaster", "TenantEdgeTestSupport"]),
         .testTarget(name: "TenantEdgeACMETests", dependencies: [
-            "TenantEdgeACME", "TenantEdgeMaster",
+            "TenantEdgeACME", "TenantEdgeMaster", "TenantEdgeTestSupport",
             .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

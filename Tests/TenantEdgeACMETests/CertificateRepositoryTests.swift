@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TenantEdgeMaster
 @testable import TenantEdgeACME
+import TenantEdgeTestSupport
 
 struct CertificateRepositoryTests {
     static let vault = try! CertificateVault(base64: Data(repeating: 9, count: 32).base64EncodedString(), variable: "ENCRYPTION_KEY")

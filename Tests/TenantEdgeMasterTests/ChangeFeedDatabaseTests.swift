@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import TenantEdgeCore
 @testable import TenantEdgeMaster
+import TenantEdgeTestSupport
 
 /// The feed against a real PostgreSQL: every test in its own schema, the feed connecting with
 /// that schema as its search_path.

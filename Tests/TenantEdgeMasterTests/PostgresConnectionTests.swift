@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TenantEdgeMaster
+import TenantEdgeTestSupport
 
 struct PostgresConnectionTests {
     @Test(arguments: [

@@ -1,6 +1,7 @@
 import Testing
 import TenantEdgeCore
 @testable import TenantEdgeMaster
+import TenantEdgeTestSupport
 
 @Suite(.enabled(if: TestDatabase.isAvailable, TestDatabase.skipReason))
 struct RouteLoaderTests {
