@@ -121,6 +121,24 @@ def curl_host(port: int, host: str, path: str = "/", *args: str, **kw) -> Respon
 # ---------------------------------------------------------------------------
 # Raw sockets
 
+def read_until_closed(s: socket.socket, too_long: str) -> bytes:
+    """Everything the peer sends until it closes (a reset counts as closed); a timeout of the
+    socket fails the test with `too_long`."""
+    import pytest
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pytest.fail(too_long)
+    except ConnectionResetError:
+        pass
+    return data
+
+
 def connect(port: int, timeout: float = 15) -> socket.socket:
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -7,7 +7,6 @@ test_parser.py already covers (obs-fold, NUL in a value, CL+TE, ...) are not rep
 
 from __future__ import annotations
 
-import errno
 import resource
 import select
 import socket
@@ -15,7 +14,7 @@ import time
 
 import pytest
 
-from helpers import PLATFORM, STORES, Reader, connect, marker, request_bytes
+from helpers import PLATFORM, STORES, Reader, connect, marker, read_until_closed, request_bytes
 
 H = "www.shop1.test"
 
@@ -323,17 +322,7 @@ def test_slow_body_is_closed_and_never_completes_upstream(slow_edge):
     m = marker("slowbody")
     with connect(slow_edge.port, timeout=15) as s:
         s.sendall(post(m, "Content-Length: 100", body=b"x" * 10))
-        data = b""
-        try:
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        except socket.timeout:
-            pytest.fail("a stalled body was kept open 15 s against body_idle: 2")
-        except ConnectionResetError:
-            pass
+        data = read_until_closed(s, "a stalled body was kept open 15 s against body_idle: 2")
     assert data == b"" or data.split(b" ")[1] in (b"408", b"400", b"502", b"504"), data[:100]
     assert not slow_edge.backend.seen(m, complete_only=True)
     served(slow_edge)
