@@ -56,20 +56,11 @@ public final class TLSCertificate: @unchecked Sendable {
         }
         let key = PEM_read_bio_PrivateKey(file, nil, nil, nil)
         BIO_free(file)
-        guard let key else {
-            throw LoadError(path: keyPath, reason: "not a readable PEM private key (\(TLSCertificate.lastError()))")
-        }
-        defer { EVP_PKEY_free(key) }
-        guard SSL_CTX_use_PrivateKey(context, key) == 1, SSL_CTX_check_private_key(context) == 1 else {
-            ERR_clear_error()
-            throw LoadError(path: keyPath, reason: "private key does not match the certificate \(certificatePath)")
-        }
+        try TLSCertificate.use(key: key, on: context, label: keyPath, certificate: " \(certificatePath)")
         guard let leaf = SSL_CTX_get0_certificate(context) else {
             throw LoadError(path: certificatePath, reason: "no certificate in file")
         }
-        if X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0 {
-            throw LoadError(path: certificatePath, reason: "certificate has expired")
-        }
+        try TLSCertificate.checkNotExpired(leaf, label: certificatePath)
         self.names = TLSCertificate.dnsNames(of: leaf)
         self.notAfter = TLSCertificate.timeString(X509_get0_notAfter(leaf))
         ticketKeys?.install(on: context)
@@ -124,22 +115,33 @@ public final class TLSCertificate: @unchecked Sendable {
             defer { BIO_free(bio) }
             return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
         }
+        try TLSCertificate.use(key: key, on: context, label: label, certificate: "")
+        try TLSCertificate.checkNotExpired(leaf, label: label)
+        names = TLSCertificate.dnsNames(of: leaf)
+        notAfter = TLSCertificate.timeString(X509_get0_notAfter(leaf))
+        ticketKeys?.install(on: context)
+        self.context = context
+        ok = true
+    }
+
+    /// Installs a parsed private key (taking care of freeing it) and checks that it belongs to
+    /// the context's certificate; `certificate` is appended to the mismatch message.
+    private static func use(key: OpaquePointer?, on context: OpaquePointer, label: String,
+                            certificate: String) throws(LoadError) {
         guard let key else {
             throw LoadError(path: label, reason: "not a readable PEM private key (\(TLSCertificate.lastError()))")
         }
         defer { EVP_PKEY_free(key) }
         guard SSL_CTX_use_PrivateKey(context, key) == 1, SSL_CTX_check_private_key(context) == 1 else {
             ERR_clear_error()
-            throw LoadError(path: label, reason: "private key does not match the certificate")
+            throw LoadError(path: label, reason: "private key does not match the certificate\(certificate)")
         }
+    }
+
+    private static func checkNotExpired(_ leaf: OpaquePointer, label: String) throws(LoadError) {
         if X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0 {
             throw LoadError(path: label, reason: "certificate has expired")
         }
-        names = TLSCertificate.dnsNames(of: leaf)
-        notAfter = TLSCertificate.timeString(X509_get0_notAfter(leaf))
-        ticketKeys?.install(on: context)
-        self.context = context
-        ok = true
     }
 
     deinit {
