@@ -15,7 +15,6 @@ public final class MemoryGuard: Sendable {
     private let limit: Atomic<Int>
     private let overloaded = Atomic<Bool>(false)
     private let resident = Atomic<Int>(0)
-    private let overloadCount = Atomic<UInt64>(0)
 
     init(limitBytes: Int) {
         limit = Atomic(limitBytes)
@@ -30,8 +29,6 @@ public final class MemoryGuard: Sendable {
     public var isOverloaded: Bool { overloaded.load(ordering: .relaxed) }
     /// The last sample, in bytes (0 before the first).
     public var residentBytes: Int { resident.load(ordering: .relaxed) }
-    /// How many times the process went over its limit.
-    public var overloadEpisodes: UInt64 { overloadCount.load(ordering: .relaxed) }
 
     /// Reads the resident size and updates the flag; returns the flag. Without a limit it
     /// reads nothing.
@@ -46,10 +43,7 @@ public final class MemoryGuard: Sendable {
         resident.store(bytes, ordering: .relaxed)
         let was = overloaded.load(ordering: .relaxed)
         let now = MemoryBudget(limitBytes: limit).isOver(residentBytes: bytes, wasOver: was)
-        if now != was {
-            overloaded.store(now, ordering: .relaxed)
-            if now { overloadCount.wrappingAdd(1, ordering: .relaxed) }
-        }
+        if now != was { overloaded.store(now, ordering: .relaxed) }
         return now
     }
 

@@ -42,6 +42,4 @@ final class RequestContextPool {
         free.removeAll()
         lowWater = 0
     }
-
-    var spareCount: Int { free.count }
 }
