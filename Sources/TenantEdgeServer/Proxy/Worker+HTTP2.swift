@@ -57,10 +57,12 @@ extension Worker {
         if h2Flush(client) { progressed = true }
         guard client.state == .h2 else { return false }
         if !client.hasPendingOutput && (!h2.wantsIO || client.closeAfterResponse) {
-            // After a protocol error or a flood the client may still be sending; closing
-            // with its bytes unread would make the kernel reset the connection and
-            // discard the GOAWAY just written, so linger as for HTTP/1.1.
-            if client.closeAfterResponse { lingerAndClose(client) } else { closeClient(client) }
+            // The session is over and its GOAWAY written. The client may still be sending
+            // (a flood that nghttp2's own limits ended inside a read that succeeded, e.g.
+            // the stream reset rate); closing with its bytes unread would make the kernel
+            // reset the connection and the client lose the GOAWAY, so linger as for
+            // HTTP/1.1 whatever ended the session (a client that is done closes at once).
+            lingerAndClose(client)
             return false
         }
         if !h2.streams.isEmpty { client.deadline = now + settings.timeouts.clientKeepAlive }
